@@ -1,0 +1,8 @@
+#include "kmchain/commands.h"
+
+namespace kmchain::app {
+void add_demo_command(CLI::App& app, int& exit_code) {
+  (void)app;
+  (void)exit_code;
+}
+}  // namespace kmchain::app

@@ -1,0 +1,13 @@
+// Subcommands of the kmchain binary. Each registers its options on the parent app and
+// stores its exit code in `exit_code` when it runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace kmchain::app {
+
+void add_sim_command(CLI::App& app, int& exit_code);
+void add_analyze_command(CLI::App& app, int& exit_code);
+void add_demo_command(CLI::App& app, int& exit_code);
+
+}  // namespace kmchain::app

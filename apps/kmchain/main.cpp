@@ -1,0 +1,15 @@
+// kmchain: one binary, one subcommand per job.
+#include <CLI/CLI.hpp>
+
+#include "kmchain/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kmchain: blockchain-based key management for device-to-device IoT"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  kmchain::app::add_sim_command(app, exit_code);
+  kmchain::app::add_analyze_command(app, exit_code);
+  kmchain::app::add_demo_command(app, exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}
