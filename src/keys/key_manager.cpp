@@ -138,18 +138,7 @@ void KeyManager::place(const Step& step, const Key128& refresh_key, RekeyPlan& p
   old_members.erase(std::find(old_members.begin(), old_members.end(), step.node));
 
   if (step.opens_set) {
-    owner.open_set(set, rng_.key128(), rng_.secret<32>());
-    // The owner of the newer set generates its pairwise set keys and hands each to the
-    // owner of the other set, which alone forwards it to that set's members.
-    for (const auto& [other, rec] : table_.sets()) {
-      if (other == set) continue;
-      const Key128 key = rng_.key128();
-      owner.put_pairwise_set_key(set, other, key);
-      GatewayKeys& other_owner = gateways_.at(rec.owner.value());
-      other_owner.put_pairwise_set_key(set, other, key);
-      send(other_owner.id(), Audience::kSet, other.value(), pos, SetAddedBody{set, step.node, key},
-           other_owner.owned_set(other)->set_key, rec.members, plan);
-    }
+    open_set_keys(set, owner, &step.node, &plan);
   } else {
     GatewayKeys::OwnedSet& owned = *owner.owned_set(set);
     const Key128 old_set_key = owned.set_key;
@@ -197,6 +186,66 @@ void KeyManager::place(const Step& step, const Key128& refresh_key, RekeyPlan& p
       if (other != set) refresh_pairwise_set_key(set, other, refresh_key, pos);
     }
   }
+}
+
+// A new set's keys: its owner draws the set key, the pairwise seed and a pairwise set key
+// with every other set, handing each of those to the other set's owner, which alone forwards
+// it to its members (when a plan is given).
+void KeyManager::open_set_keys(SetId set, GatewayKeys& owner, const NodeId* joiner,
+                               RekeyPlan* plan) {
+  owner.open_set(set, rng_.key128(), rng_.secret<32>());
+  for (const auto& [other, rec] : table_.sets()) {
+    if (other == set) continue;
+    const Key128 key = rng_.key128();
+    owner.put_pairwise_set_key(set, other, key);
+    GatewayKeys& other_owner = gateways_.at(rec.owner.value());
+    other_owner.put_pairwise_set_key(set, other, key);
+    if (plan != nullptr) {
+      send(other_owner.id(), Audience::kSet, other.value(), plan->steps.back().position,
+           SetAddedBody{set, *joiner, key}, other_owner.owned_set(other)->set_key, rec.members,
+           *plan);
+    }
+  }
+}
+
+Status<TableError> KeyManager::provision(GatewayId origin,
+                                         const std::vector<std::pair<NodeId, Key128>>& nodes) {
+  if (origin.value() >= gateways_.size()) return Err{TableError::kGatewayOutOfRange};
+  if (table_.member_count() != 0) return Err{TableError::kNotEmpty};
+  GatewayKeys& owner = gateways_.at(origin.value());
+  for (const auto& [node, node_key] : nodes) {
+    auto step = table_.join(node, origin, next(position_), [&](const Step& s) {
+      owner.put_node_key(s.node, node_key);
+      if (s.opens_set) open_set_keys(s.set, owner, nullptr, nullptr);
+    });
+    if (!step) return Err{step.error()};
+    position_ = step->position;
+  }
+  return {};
+}
+
+Result<Envelope, TableError> KeyManager::bundle_for(NodeId node) {
+  const MemberRecord* member = table_.find_member(node);
+  if (member == nullptr) return Err{TableError::kNodeUnknown};
+  const SetId set = member->set;
+  GatewayKeys& owner = owner_of(set);
+  const GatewayKeys::OwnedSet& owned = *owner.owned_set(set);
+  KeyBundleBody bundle{set, owned.set_key, {}, {}};
+  for (NodeId peer : table_.find_set(set)->members) {
+    if (peer == node) continue;
+    const Position placed = std::max(member->placed_at, table_.find_member(peer)->placed_at);
+    bundle.pairwise_node_keys.emplace_back(
+        peer, pairwise_node_key(owned.pairwise_seed, set, node, peer, placed));
+  }
+  for (const auto& [other, rec] : table_.sets()) {
+    if (other != set) {
+      bundle.pairwise_set_keys.emplace_back(other, *owner.pairwise_set_key(set, other));
+    }
+  }
+  RekeyPlan scratch;
+  send(owner.id(), Audience::kDevice, node.value(), position_, std::move(bundle),
+       *owner.node_key(node), {node}, scratch);
+  return std::move(scratch.messages.front());
 }
 
 void KeyManager::remove_step(const Step& step, const Key128& refresh_key, RekeyPlan& plan) {

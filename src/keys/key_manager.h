@@ -62,6 +62,16 @@ class KeyManager {
   // `cause` is kLeave or kEvict.
   Result<RekeyPlan, TableError> remove(NodeId node, Cause cause, const Key128& refresh_key);
 
+  // Genesis enrollment of a first batch of devices into an empty network: every key is fresh
+  // and there is no earlier traffic to protect, so no refresh runs and no message is sent;
+  // each device then fetches its keys with bundle_for(). Fails on a non-empty network.
+  Status<TableError> provision(GatewayId origin,
+                               const std::vector<std::pair<NodeId, Key128>>& nodes);
+
+  // A sealed bundle of every key `node` holds now, at the current position, under its node
+  // key: what a device that was provisioned, or that missed too much, loads.
+  Result<Envelope, TableError> bundle_for(NodeId node);
+
   const SetTable& table() const { return table_; }
   Position position() const { return position_; }
   std::size_t gateway_count() const { return gateways_.size(); }
@@ -76,6 +86,7 @@ class KeyManager {
   void execute(const Step& step, const Key128& refresh_key, const Key128* join_node_key,
                RekeyPlan& plan);
   void place(const Step& step, const Key128& refresh_key, RekeyPlan& plan);
+  void open_set_keys(SetId set, GatewayKeys& owner, const NodeId* joiner, RekeyPlan* plan);
   void remove_step(const Step& step, const Key128& refresh_key, RekeyPlan& plan);
   void forget_set(const Step& step, RekeyPlan& plan);
   void refresh_pairwise_set_key(SetId x, SetId y, const Key128& refresh_key, Position position);

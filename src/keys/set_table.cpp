@@ -20,6 +20,8 @@ const char* to_string(TableError e) {
       return "gateway has no set ids left";
     case TableError::kNetworkFull:
       return "network is full";
+    case TableError::kNotEmpty:
+      return "network is not empty";
   }
   return "unknown table error";
 }

@@ -73,6 +73,7 @@ enum class TableError : std::uint8_t {
   kGatewayOutOfRange = 3,
   kSetIdsExhausted = 4,
   kNetworkFull = 5,
+  kNotEmpty = 6,
 };
 const char* to_string(TableError e);
 
