@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <deque>
+#include <numbers>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -81,7 +82,13 @@ class KeySim {
       if (growing || order_.empty()) {
         join();
       } else {
-        const double join_share = order_.size() < cfg_.devices ? 0.6 : 0.4;
+        // The population follows a wave: down to a quarter of the target halfway through the
+        // churn and back, so Reorder's dissolutions and trims run at every size.
+        const double phase = std::numbers::pi * static_cast<double>(i - cfg_.devices) /
+                             static_cast<double>(cfg_.ops);
+        const double target =
+            static_cast<double>(cfg_.devices) * (1.0 - 0.75 * std::sin(phase) * std::sin(phase));
+        const double join_share = static_cast<double>(order_.size()) < target ? 0.7 : 0.3;
         if (choice_rng_.unit() < join_share && order_.size() < limits::kDevicesMax) {
           join();
         } else {

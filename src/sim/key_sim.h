@@ -22,7 +22,9 @@ namespace kmchain::sim {
 
 struct KeySimConfig {
   std::size_t devices = 100;  // population reached by joins before churn starts
-  std::size_t ops = 1000;     // churn operations after that
+  // Churn operations after that. The population follows a wave through them: down to a
+  // quarter of `devices` halfway, then back.
+  std::size_t ops = 1000;
   std::uint64_t seed = 1;
   std::size_t gateways = 1;
   // Departed devices that actually try to decrypt every later message with every KEK they
