@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-release test-asan fuzz-smoke demo bench format clean
+.PHONY: all deps lint build test test-release test-asan fuzz-smoke demo bench format clean
 
 all: build
 
@@ -21,7 +21,10 @@ build: deps $(BUILD)/Makefile
 demo: build
 	./$(BUILD)/kmchain demo
 
-test: deps test-release test-asan
+test: deps lint test-release test-asan
+
+lint:
+	@scripts/lint.sh
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Bans what must never appear in the deterministic cores: clocks, global randomness,
+# exceptions, and non-constant-time comparison of memory (secrets compare through
+# CRYPTO_memcmp in crypto/secret.h). Prints offending lines and exits non-zero if any.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cores=(src/base src/codec src/keys)
+status=0
+
+check() {
+  local what=$1 pattern=$2
+  shift 2
+  local hits
+  # Whole-line comments are prose, not code.
+  hits=$(grep -rnE "$pattern" "$@" --include='*.h' --include='*.cpp' |
+    grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
+  if [[ -n "$hits" ]]; then
+    echo "lint: $what:"
+    echo "$hits"
+    status=1
+  fi
+}
+
+check "clock read in a deterministic core" \
+  'std::chrono::(system|steady|high_resolution)_clock|\btime\(|gettimeofday|clock_gettime' "${cores[@]}"
+check "global or unseeded randomness in a deterministic core" \
+  '\brand\(|\bsrand\(|std::random_device|RAND_bytes|RAND_priv_bytes' "${cores[@]}"
+check "exception thrown in a deterministic core" '\bthrow\b' "${cores[@]}"
+check "memcmp (use crypto::ct_equal or Secret's operator==)" '\bmemcmp\(' src
+
+if [[ $status -eq 0 ]]; then
+  echo "lint: clean"
+fi
+exit $status
