@@ -21,7 +21,7 @@ build: deps $(BUILD)/Makefile
 demo: build
 	./$(BUILD)/kmchain demo
 
-test: deps lint test-release test-asan
+test: deps lint test-release test-asan fuzz-smoke
 
 lint:
 	@scripts/lint.sh

@@ -73,6 +73,11 @@ Status<RekeyError> Keyring::apply(ByteView wire) {
     if (h.target != self_.value()) return Err{RekeyError::kNotForMe};
     kek = &node_key_;
   } else {
+    // A bundle or a pairwise node key comes under the node key only: under the set key, which
+    // every member holds, any member could forge one for the others.
+    if (h.kind == MessageKind::kKeyBundle || h.kind == MessageKind::kPairwiseNodeKey) {
+      return Err{RekeyError::kUnknownKind};
+    }
     if (!placement_ || h.target != placement_->set.value()) return Err{RekeyError::kNotForMe};
     kek = &placement_->set_key;
   }

@@ -19,6 +19,7 @@
 
 #include "base/bytes.h"
 #include "base/ids.h"
+#include "base/limits.h"
 #include "base/result.h"
 #include "crypto/aead.h"
 #include "crypto/secret.h"
@@ -32,6 +33,27 @@ using crypto::Key128;
 inline constexpr std::uint8_t kRekeyVersion = 1;
 inline constexpr std::size_t kRekeyHeaderBytes = 28;
 inline constexpr crypto::CcmTag kRekeyTag = crypto::CcmTag::k16;
+// AES-CCM with a 13-byte nonce encodes the plaintext length in 15 - 13 = 2 bytes.
+inline constexpr std::size_t kRekeyPlaintextMax =
+    (std::size_t{1} << (8 * (15 - crypto::kCcmNonceBytes))) - 1;
+
+namespace detail {
+constexpr std::size_t ceil_sqrt(std::size_t n) {
+  std::size_t c = 1;
+  while (c * c < n)
+    ++c;
+  return c;
+}
+// The largest bundle a network within the limits needs: a set of cap + slack members (one
+// pairwise node key per other member) and cap + gateways + 1 sets (one pairwise set key per
+// other set), with cap = ceil(sqrt(kDevicesMax)); set id, set key and two counts besides.
+inline constexpr std::size_t kLargestBundleBytes =
+    4 + 16 + 2 + 2 +
+    20 * ((ceil_sqrt(limits::kDevicesMax) + limits::kSetSlack - 1) +
+          (ceil_sqrt(limits::kDevicesMax) + limits::kGatewaysMax));
+}  // namespace detail
+// Otherwise a join into a large network would abort in seal_message.
+static_assert(detail::kLargestBundleBytes <= kRekeyPlaintextMax);
 
 enum class MessageKind : std::uint8_t {
   kRefresh = 1,          // apply refresh key R to the keys of a set (a place or remove step)
