@@ -33,6 +33,22 @@ const char* to_string(RekeyError e) {
   return "unknown rekey error";
 }
 
+const char* to_string(MessageKind kind) {
+  switch (kind) {
+    case MessageKind::kRefresh:
+      return "refresh";
+    case MessageKind::kSetAdded:
+      return "set-added";
+    case MessageKind::kSetRemoved:
+      return "set-removed";
+    case MessageKind::kPairwiseNodeKey:
+      return "pairwise-node-key";
+    case MessageKind::kKeyBundle:
+      return "key-bundle";
+  }
+  return "unknown";
+}
+
 MessageKind kind_of(const Body& body) {
   return static_cast<MessageKind>(body.index() + 1);
 }

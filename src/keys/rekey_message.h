@@ -63,6 +63,9 @@ enum class MessageKind : std::uint8_t {
   kKeyBundle = 5,        // every key a device placed into a set needs
 };
 
+// "refresh", "set-added", "set-removed", "pairwise-node-key", "key-bundle".
+const char* to_string(MessageKind kind);
+
 enum class Audience : std::uint8_t { kDevice = 1, kSet = 2 };
 
 enum class RekeyError : std::uint8_t {

@@ -25,22 +25,6 @@ using keys::Keyring;
 using keys::RekeyPlan;
 using keys::StepKind;
 
-const char* kind_name(keys::MessageKind k) {
-  switch (k) {
-    case keys::MessageKind::kRefresh:
-      return "refresh";
-    case keys::MessageKind::kSetAdded:
-      return "set_added";
-    case keys::MessageKind::kSetRemoved:
-      return "set_removed";
-    case keys::MessageKind::kPairwiseNodeKey:
-      return "pairwise_node_key";
-    case keys::MessageKind::kKeyBundle:
-      return "key_bundle";
-  }
-  return "unknown";
-}
-
 // A departed device that keeps every KEK it held and tries them on every later message.
 struct Watcher {
   NodeId node;
@@ -227,7 +211,7 @@ class KeySim {
     for (const auto& step : plan.steps) {
       for (; m < plan.messages.size() && plan.messages[m].header.position == step.position; ++m) {
         const keys::Envelope& e = plan.messages[m];
-        ++result_.stats.messages_by_kind[kind_name(e.header.kind)];
+        ++result_.stats.messages_by_kind[keys::to_string(e.header.kind)];
         result_.stats.wire_bytes += e.wire.size();
         if (!departed_cannot_read(e)) return false;
         for (NodeId r : e.recipients) {
@@ -243,7 +227,7 @@ class KeySim {
           if (!applied) {
             return fail("delivery",
                         fmt::format("node {} rejected a {} message at position {}: {}", r.value(),
-                                    kind_name(e.header.kind), e.header.position.value(),
+                                    keys::to_string(e.header.kind), e.header.position.value(),
                                     keys::to_string(applied.error())));
           }
         }
@@ -266,7 +250,7 @@ class KeySim {
         return fail("forward-secrecy",
                     fmt::format("departed node {} knows the key sealing a {} message to {} {} at "
                                 "position {}",
-                                known->second.value(), kind_name(e.header.kind),
+                                known->second.value(), keys::to_string(e.header.kind),
                                 e.header.audience == keys::Audience::kSet ? "set" : "node",
                                 e.header.target, e.header.position.value()));
       }
@@ -281,7 +265,7 @@ class KeySim {
           return fail(
               "forward-secrecy",
               fmt::format("departed node {} decrypted a {} message at position {}", w.node.value(),
-                          kind_name(e.header.kind), e.header.position.value()));
+                          keys::to_string(e.header.kind), e.header.position.value()));
         }
       }
     }
@@ -519,9 +503,9 @@ class KeySim {
     const std::array<const Bytes*, 3> attempts{&e.wire, &tampered, &truncated};
     for (const Bytes* attempt : attempts) {
       if (ring.apply(*attempt)) {
-        fail("rejection",
-             fmt::format("node {} accepted a {} copy of a {} message", r.value(),
-                         attempt == &e.wire ? "replayed" : "tampered", kind_name(e.header.kind)));
+        fail("rejection", fmt::format("node {} accepted a {} copy of a {} message", r.value(),
+                                      attempt == &e.wire ? "replayed" : "tampered",
+                                      keys::to_string(e.header.kind)));
         return;
       }
       ++result_.stats.rejected_forgeries;

@@ -26,22 +26,6 @@ void write(const fs::path& dir, const std::string& name, ByteView bytes) {
   KMCHAIN_FUZZ_ASSERT(out.good());
 }
 
-const char* kind_name(keys::MessageKind k) {
-  switch (k) {
-    case keys::MessageKind::kRefresh:
-      return "refresh";
-    case keys::MessageKind::kSetAdded:
-      return "set-added";
-    case keys::MessageKind::kSetRemoved:
-      return "set-removed";
-    case keys::MessageKind::kPairwiseNodeKey:
-      return "pairwise-node-key";
-    case keys::MessageKind::kKeyBundle:
-      return "key-bundle";
-  }
-  return "unknown";
-}
-
 // A fuzz_rekey_body input: selector bytes (fuzz_fixture.h), then the opened body.
 Bytes body_input(const keys::Header& h, std::uint8_t flags, ByteView wire,
                  const crypto::Key128& kek) {
@@ -90,7 +74,7 @@ int main(int argc, char** argv) {
       int& count = seen[{static_cast<int>(e.header.kind), static_cast<int>(e.header.audience)}];
       if (count < 2) {
         ++count;
-        const std::string name = std::string(kind_name(e.header.kind)) +
+        const std::string name = std::string(keys::to_string(e.header.kind)) +
                                  (to_set ? "-to-set-" : "-to-device-") + "p" +
                                  std::to_string(e.header.position.value());
         write(apply_dir, name, e.wire);
@@ -147,7 +131,7 @@ int main(int argc, char** argv) {
   write(header_dir, "bad-version", ByteView(wire.data(), 44));
   std::printf("%zu messages for device %u, plus the bundle; kinds reached:", written, me.value());
   for (const auto& [key, count] : seen) {
-    std::printf(" %s/%s", kind_name(static_cast<keys::MessageKind>(key.first)),
+    std::printf(" %s/%s", keys::to_string(static_cast<keys::MessageKind>(key.first)),
                 key.second == 1 ? "device" : "set");
   }
   std::printf("\n");
