@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cores=(src/base src/codec src/keys)
+cores=(src/base src/codec src/keys src/ledger)
 status=0
 
 check() {

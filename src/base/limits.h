@@ -27,4 +27,29 @@ static_assert(kSetsMax >= 1449 + kGatewaysMax + 1);
 // Capacity shrinks as devices leave; the slack keeps one leave from forcing a move.
 inline constexpr std::size_t kSetSlack = 1;
 
+// Layer 2, the ledger. Validators are the gateways (a GatewayId indexes the genesis), so there
+// are as many validators as gateways at most. A commit certificate holds one precommit per
+// validator, so this also bounds a certificate.
+inline constexpr std::size_t kValidatorsMax = kGatewaysMax;
+static_assert(kValidatorsMax - 1 <= UINT16_MAX, "a validator index is a u16 GatewayId");
+
+// Sum of the validators' voting powers. Quorum is tested in integers as 3 * power > 2 * total
+// (ledger/certificate.h), which must not overflow 64 bits: 3 * 2^62 < 2^64.
+inline constexpr std::uint64_t kTotalVotingPowerMax = std::uint64_t{1} << 62;
+static_assert(kTotalVotingPowerMax <= UINT64_MAX / 3);
+
+// Transactions in one block. Bounds a block's decoding, Merkle and contract work and the rekey
+// plans it triggers (O(sqrt n) sealed messages per join at its gateway), so a block is checked
+// and applied well inside one round's timeout. At a block per second that is still 4096
+// membership changes per second, far above the churn of a million-device network. The Merkle
+// tree over them is at most 12 levels deep.
+inline constexpr std::size_t kBlockTransactionsMax = 4096;
+
+// Bytes of one encoded block: what a peer may make us buffer before decoding it. A full block
+// (4096 transactions of 57 bytes and the header: 233,589 bytes) fits; ledger/block.h checks.
+inline constexpr std::size_t kBlockBytesMax = 256 * 1024;
+
+// The genesis' human-readable name (it also tells apart two consortia of the same gateways).
+inline constexpr std::size_t kGenesisNameBytesMax = 64;
+
 }  // namespace kmchain::limits

@@ -5,6 +5,7 @@
 
 #include "base/check.h"
 #include "base/limits.h"
+#include "codec/byte_writer.h"
 
 namespace kmchain::keys {
 
@@ -56,6 +57,25 @@ std::size_t SetTable::max_set_size() const {
 std::size_t SetTable::sets_of(GatewayId owner) const {
   return static_cast<std::size_t>(std::count_if(
       sets_.begin(), sets_.end(), [&](const auto& entry) { return entry.second.owner == owner; }));
+}
+
+void SetTable::encode(Bytes& out) const {
+  codec::ByteWriter w(out);
+  w.u32(static_cast<std::uint32_t>(sets_.size()));
+  for (const auto& [id, set] : sets_) {
+    w.u32(id.value());
+    w.u16(set.owner.value());
+    w.u32(static_cast<std::uint32_t>(set.members.size()));
+    for (NodeId m : set.members) {
+      w.u32(m.value());
+      w.u64(members_.at(m).placed_at.value());
+    }
+  }
+  w.u32(static_cast<std::uint32_t>(sets_opened_.size()));
+  for (const auto& [owner, opened] : sets_opened_) {
+    w.u16(owner.value());
+    w.u32(opened);
+  }
 }
 
 SetId SetTable::new_set_id(GatewayId owner) const {

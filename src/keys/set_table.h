@@ -25,6 +25,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/ids.h"
 #include "base/result.h"
 
@@ -90,6 +91,11 @@ class SetTable {
   const MemberRecord* find_member(NodeId node) const;
   std::size_t max_set_size() const;
   std::size_t sets_of(GatewayId owner) const;
+
+  // Canonical bytes of the whole table (sets in id order with owner and members with the
+  // position that placed them, then the per-owner count of sets opened): equal tables, and
+  // only equal tables, encode equally. For state hashes.
+  void encode(Bytes& out) const;
 
   // Assignment for the next join through `origin` (does not change the table).
   Result<Placement, TableError> assign(GatewayId origin) const;

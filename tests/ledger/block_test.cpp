@@ -1,0 +1,250 @@
+// Blocks (ledger/block.h): the documented layout and hash (known_values.py), round trips from
+// empty to full, every truncation and extension, and every single-byte change of an encoded
+// block either refused with the error its field predicts or decoded to a block with another
+// hash.
+#include "ledger/block.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "ledger/merkle.h"
+#include "ledger_fixture.h"
+
+namespace kmchain::ledger {
+namespace {
+
+using fixture::sample_block;
+using fixture::unhex;
+
+// Offsets of the documented layout.
+constexpr std::size_t kVersionAt = 0;
+constexpr std::size_t kRootAt = 41;
+constexpr std::size_t kStateAt = 73;
+constexpr std::size_t kCountAt = 115;
+constexpr std::size_t kTransactionsAt = 117;
+
+BlockError error(BlockErrorCode code) {
+  return BlockError{code, 0, {}};
+}
+
+TEST(Block, HeaderLayoutAndHashAreTheDocumentedOnes) {
+  const Block block = sample_block();
+  // known_values.py: the header of a block at height 7 over the three sample transactions.
+  EXPECT_EQ(to_hex(encode(block.header)),
+            "01"                                                                // version
+            "0000000000000007"                                                  // height
+            "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"  // previous
+            "52275835329a6dee26b744990baa470ba31cf9eda90a23cf624cc77301663070"  // root
+            "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"  // state
+            "0003"                                                              // proposer
+            "0000018bcfe56800");                                                // time
+  // Python 3: hashlib.sha256(b"kmchain/v1/block" + header).hexdigest()
+  EXPECT_EQ(to_hex(block_hash(block)),
+            "4192d4c00f19c46812eb2417b438dfcf23f12ff0d25c2af7723d24ee142defff");
+
+  const Bytes wire = encode(block);
+  ASSERT_EQ(wire.size(), kBlockBytesMin + 3 * kTransactionBytes);
+  const auto header = encode(block.header);
+  EXPECT_EQ(Bytes(wire.begin(), wire.begin() + kBlockHeaderBytes),
+            Bytes(header.begin(), header.end()));
+  EXPECT_EQ(fixture::be_at(wire, kCountAt, 2), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const EncodedTransaction tx = encode(block.transactions[i]);
+    EXPECT_EQ(Bytes(wire.begin() + static_cast<std::ptrdiff_t>(kTransactionsAt + i * 57),
+                    wire.begin() + static_cast<std::ptrdiff_t>(kTransactionsAt + (i + 1) * 57)),
+              Bytes(tx.begin(), tx.end()));
+  }
+}
+
+TEST(Block, RoundTripsFromEmptyToFull) {
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3},
+                        std::size_t{17}, limits::kBlockTransactionsMax}) {
+    const Block block = sample_block(n);
+    const Bytes wire = encode(block);
+    EXPECT_EQ(wire.size(), kBlockBytesMin + n * kTransactionBytes);
+    EXPECT_LE(wire.size(), limits::kBlockBytesMax);
+    auto decoded = decode_block(wire);
+    ASSERT_TRUE(decoded.ok()) << n << ": " << to_string(decoded.error());
+    EXPECT_EQ(*decoded, block);
+    EXPECT_EQ(encode(*decoded), wire);
+  }
+}
+
+RC_GTEST_PROP(BlockProperty, RoundTripsAnyHeaderAndTransactions, ()) {
+  BlockHeader h;
+  h.height = Height{*rc::gen::arbitrary<std::uint64_t>()};
+  h.previous_hash = *rc::gen::arbitrary<Hash256>();
+  h.state_hash = *rc::gen::arbitrary<Hash256>();
+  h.proposer = GatewayId{*rc::gen::arbitrary<std::uint16_t>()};
+  h.timestamp_ms = *rc::gen::arbitrary<std::uint64_t>();
+  const auto count = *rc::gen::inRange<std::uint32_t>(0, 40);
+  const auto first = *rc::gen::arbitrary<std::uint32_t>();
+  std::vector<Transaction> txs;
+  for (std::uint32_t i = 0; i < count; ++i)
+    txs.push_back(fixture::numbered_tx(first + i));
+  const Block block = make_block(h, txs);
+  auto decoded = decode_block(encode(block));
+  RC_ASSERT(decoded.ok());
+  RC_ASSERT(*decoded == block);
+  RC_ASSERT(block_hash(*decoded) == block_hash(block));
+}
+
+TEST(Block, EveryTruncationIsTruncated) {
+  const Bytes wire = encode(sample_block());
+  for (std::size_t n = 0; n < wire.size(); ++n) {
+    auto decoded = decode_block(ByteView(wire).first(n));
+    ASSERT_FALSE(decoded.ok()) << n;
+    EXPECT_EQ(decoded.error(), error(BlockErrorCode::kTruncated)) << n;
+  }
+}
+
+TEST(Block, EveryExtensionIsTrailingBytes) {
+  for (std::size_t n : {std::size_t{0}, std::size_t{3}}) {
+    Bytes wire = encode(sample_block(n));
+    for (std::size_t extra = 1; extra <= 2 * kTransactionBytes; ++extra) {
+      wire.push_back(static_cast<std::uint8_t>(extra));
+      auto decoded = decode_block(wire);
+      ASSERT_FALSE(decoded.ok()) << extra;
+      EXPECT_EQ(decoded.error(), error(BlockErrorCode::kTrailingBytes)) << extra;
+    }
+  }
+}
+
+TEST(Block, CountAboveTheBoundIsRefusedBeforeTheLength) {
+  Bytes wire = encode(sample_block(0));
+  for (std::size_t count : {limits::kBlockTransactionsMax + 1, std::size_t{0xffff}}) {
+    wire[kCountAt] = static_cast<std::uint8_t>(count >> 8);
+    wire[kCountAt + 1] = static_cast<std::uint8_t>(count);
+    auto decoded = decode_block(wire);
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error(), error(BlockErrorCode::kTooManyTransactions));
+  }
+}
+
+TEST(Block, BadTransactionSaysWhichAndWhy) {
+  const Block block = sample_block(5);
+  for (std::size_t bad = 0; bad < 5; ++bad) {
+    Bytes wire = encode(block);
+    wire[kTransactionsAt + bad * kTransactionBytes] = 0;  // operation 0
+    // A later bad one as well: the first is reported.
+    if (bad + 1 < 5) wire[kTransactionsAt + (bad + 1) * kTransactionBytes] = 9;
+    auto decoded = decode_block(wire);
+    ASSERT_FALSE(decoded.ok());
+    const BlockError expected{BlockErrorCode::kBadTransaction, static_cast<std::uint16_t>(bad),
+                              TxCodecError::kUnknownOperation};
+    EXPECT_EQ(decoded.error(), expected);
+    EXPECT_EQ(to_string(decoded.error()),
+              "bad transaction " + std::to_string(bad) + ": unknown operation");
+  }
+}
+
+TEST(Block, ARootThatIsNotTheTransactionsRootIsRefused) {
+  Block block = sample_block();
+  block.header.transactions_root = transactions_root({});  // the empty list's root
+  auto decoded = decode_block(encode(block));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error(), error(BlockErrorCode::kRootMismatch));
+  // Reordered transactions under the original root.
+  block = sample_block();
+  std::swap(block.transactions[0], block.transactions[2]);
+  decoded = decode_block(encode(block));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error(), error(BlockErrorCode::kRootMismatch));
+}
+
+// What decoding `wire` with byte `at` set to `value` must give, from the documented layout:
+// nullopt if it must decode.
+std::optional<BlockError> expected_error(const Bytes& wire, std::size_t transactions,
+                                         std::size_t at, std::uint8_t value) {
+  if (at == kVersionAt) return error(BlockErrorCode::kBadVersion);
+  if (at >= kRootAt && at < kStateAt) return error(BlockErrorCode::kRootMismatch);
+  if (at == kCountAt || at == kCountAt + 1) {
+    const std::size_t count = fixture::be_at(fixture::with_byte(wire, at, value), kCountAt, 2);
+    if (count > limits::kBlockTransactionsMax) return error(BlockErrorCode::kTooManyTransactions);
+    if (count > transactions) return error(BlockErrorCode::kTruncated);
+    return error(BlockErrorCode::kTrailingBytes);
+  }
+  if (at >= kTransactionsAt) {
+    const std::size_t index = (at - kTransactionsAt) / kTransactionBytes;
+    const bool op_byte = (at - kTransactionsAt) % kTransactionBytes == 0;
+    if (op_byte && (value < 1 || value > 3)) {
+      return BlockError{BlockErrorCode::kBadTransaction, static_cast<std::uint16_t>(index),
+                        TxCodecError::kUnknownOperation};
+    }
+    return error(BlockErrorCode::kRootMismatch);  // another transaction under the same root
+  }
+  return std::nullopt;  // height, previous hash, state hash, proposer, timestamp
+}
+
+TEST(Block, EverySingleByteChangeIsRefusedOrChangesTheHash) {
+  const Block block = sample_block(2);
+  const Bytes wire = encode(block);
+  const Hash256 original = block_hash(block);
+  std::size_t refused = 0;
+  std::size_t decoded_ok = 0;
+  for (std::size_t at = 0; at < wire.size(); ++at) {
+    for (int delta = 1; delta < 256; ++delta) {
+      const auto value = static_cast<std::uint8_t>(wire[at] + delta);
+      const Bytes changed = fixture::with_byte(wire, at, value);
+      auto decoded = decode_block(changed);
+      const auto expected = expected_error(wire, 2, at, value);
+      if (expected) {
+        ASSERT_FALSE(decoded.ok()) << "byte " << at << " = " << int{value};
+        ASSERT_EQ(decoded.error(), *expected) << "byte " << at << " = " << int{value};
+        ++refused;
+      } else {
+        ASSERT_TRUE(decoded.ok()) << "byte " << at << ": " << to_string(decoded.error());
+        ASSERT_EQ(encode(*decoded), changed);
+        ASSERT_NE(block_hash(*decoded), original) << "byte " << at;
+        ++decoded_ok;
+      }
+    }
+  }
+  // The header's plain fields: 8 + 32 + 32 + 2 + 8 bytes, 255 values each.
+  EXPECT_EQ(decoded_ok, (8u + 32 + 32 + 2 + 8) * 255);
+  EXPECT_EQ(refused + decoded_ok, wire.size() * 255);
+}
+
+TEST(Block, HashCoversEveryHeaderField) {
+  const BlockHeader base = sample_block().header;
+  std::set<Hash256> hashes{block_hash(base)};
+  BlockHeader h = base;
+  h.height = Height{8};
+  hashes.insert(block_hash(h));
+  h = base;
+  h.previous_hash[0] ^= 1;
+  hashes.insert(block_hash(h));
+  h = base;
+  h.transactions_root[31] ^= 1;
+  hashes.insert(block_hash(h));
+  h = base;
+  h.state_hash[5] ^= 1;
+  hashes.insert(block_hash(h));
+  h = base;
+  h.proposer = GatewayId{4};
+  hashes.insert(block_hash(h));
+  h = base;
+  h.timestamp_ms += 1;
+  hashes.insert(block_hash(h));
+  EXPECT_EQ(hashes.size(), 7u);
+  // Domain-separated from a plain hash of the header.
+  EXPECT_NE(block_hash(base), crypto::sha256(encode(base)));
+}
+
+TEST(Block, ErrorsHaveNames) {
+  EXPECT_EQ(to_string(error(BlockErrorCode::kTruncated)), "truncated");
+  EXPECT_EQ(to_string(error(BlockErrorCode::kBadVersion)), "bad version");
+  EXPECT_EQ(to_string(error(BlockErrorCode::kTooManyTransactions)), "too many transactions");
+  EXPECT_EQ(to_string(error(BlockErrorCode::kTrailingBytes)), "trailing bytes");
+  EXPECT_EQ(to_string(error(BlockErrorCode::kRootMismatch)), "transactions root mismatch");
+}
+
+}  // namespace
+}  // namespace kmchain::ledger

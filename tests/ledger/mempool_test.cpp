@@ -1,0 +1,108 @@
+// The mempool: bounded, duplicates dropped, contract-checked on entry against the committed
+// state plus what is pending, and re-checked after each block.
+#include "ledger/mempool.h"
+
+#include <gtest/gtest.h>
+
+namespace kmchain::ledger {
+namespace {
+
+Commitment commitment(std::uint32_t n) {
+  Commitment c{};
+  c[0] = static_cast<std::uint8_t>(n >> 8);
+  c[1] = static_cast<std::uint8_t>(n);
+  c[2] = 0x7e;
+  return c;
+}
+
+NodeId node_of(std::uint16_t gateway, std::uint32_t counter) {
+  return NodeId{(static_cast<std::uint32_t>(gateway) << 24) | counter};
+}
+
+Transaction join_tx(const LedgerState& state, NodeId node, std::uint32_t c) {
+  auto placement = state.table().assign(origin_of(node));
+  EXPECT_TRUE(placement.ok());
+  return Transaction{Operation::kJoin, node, placement->set, commitment(c), crypto::Key128{}};
+}
+
+Transaction removal_tx(const LedgerState& state, NodeId node, Operation op) {
+  return Transaction{op, node, state.table().find_member(node)->set, *state.commitment_of(node),
+                     crypto::Key128{}};
+}
+
+TEST(Mempool, QueuedJoinsOfOneGatewayAreAssignedAsIfTheEarlierOnesHadExecuted) {
+  LedgerState committed(2);
+  Mempool pool(committed, 16);
+  // Each join is computed on the mempool's check state, as the submitting gateway does.
+  for (std::uint32_t i = 1; i <= 5; ++i) {
+    const Transaction tx = join_tx(pool.check_state(), node_of(0, i), i);
+    ASSERT_TRUE(pool.add(tx).ok()) << i;
+  }
+  EXPECT_EQ(pool.size(), 5u);
+  // Computed against the committed state instead, the third join names a set that the two
+  // pending joins ahead of it have filled.
+  const Transaction stale = join_tx(committed, node_of(0, 9), 9);
+  auto verdict = pool.add(stale);
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.error().error, MempoolError::kRejected);
+  EXPECT_EQ(verdict.error().rejection, Rejection::kWrongSet);
+}
+
+TEST(Mempool, DuplicatesAndOverflowAreRefused) {
+  LedgerState committed(1);
+  Mempool pool(committed, 2);
+  const Transaction a = join_tx(pool.check_state(), node_of(0, 1), 1);
+  ASSERT_TRUE(pool.add(a).ok());
+  auto dup = pool.add(a);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().error, MempoolError::kDuplicate);
+  ASSERT_TRUE(pool.add(join_tx(pool.check_state(), node_of(0, 2), 2)).ok());
+  auto full = pool.add(join_tx(pool.check_state(), node_of(0, 3), 3));
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().error, MempoolError::kFull);
+  EXPECT_EQ(pool.size(), 2u);
+}
+
+TEST(Mempool, ReapKeepsArrivalOrderAndUpdateDropsWhatTheBlockIncluded) {
+  LedgerState committed(1);
+  Mempool pool(committed, 16);
+  std::vector<Transaction> txs;
+  for (std::uint32_t i = 1; i <= 4; ++i) {
+    txs.push_back(join_tx(pool.check_state(), node_of(0, i), i));
+    ASSERT_TRUE(pool.add(txs.back()).ok());
+  }
+  const auto block = pool.reap(2);
+  ASSERT_EQ(block.size(), 2u);
+  EXPECT_EQ(transaction_hash(block[0]), transaction_hash(txs[0]));
+  EXPECT_EQ(transaction_hash(block[1]), transaction_hash(txs[1]));
+  for (const auto& tx : block)
+    apply(committed, tx);
+  EXPECT_TRUE(pool.update(committed, block).empty());
+  ASSERT_EQ(pool.size(), 2u);
+  EXPECT_EQ(transaction_hash(pool.reap(10)[0]), transaction_hash(txs[2]));
+  EXPECT_EQ(pool.check_state().table().member_count(), 4u);
+}
+
+TEST(Mempool, UpdateDropsPendingTransactionsTheBlockInvalidated) {
+  LedgerState committed(2);
+  for (std::uint32_t i = 1; i <= 4; ++i)
+    apply(committed, join_tx(committed, node_of(0, i), i));
+  Mempool pool(committed, 16);
+  // Pending: a leave of node 2, and a join at gateway 1.
+  const Transaction leave = removal_tx(committed, node_of(0, 2), Operation::kLeave);
+  ASSERT_TRUE(pool.add(leave).ok());
+  const Transaction join = join_tx(pool.check_state(), node_of(1, 1), 50);
+  ASSERT_TRUE(pool.add(join).ok());
+  // Another gateway's block evicts node 2 first.
+  const Transaction evict = removal_tx(committed, node_of(0, 2), Operation::kEvict);
+  apply(committed, evict);
+  const auto dropped = pool.update(committed, {evict});
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(transaction_hash(dropped[0].first), transaction_hash(leave));
+  EXPECT_EQ(dropped[0].second, Rejection::kNotMember);
+  ASSERT_EQ(pool.size(), 1u);
+  EXPECT_EQ(transaction_hash(pool.reap(1)[0]), transaction_hash(join));
+}
+
+}  // namespace
+}  // namespace kmchain::ledger
