@@ -9,44 +9,14 @@
 
 #include "base/limits.h"
 #include "crypto/random.h"
+#include "membership_fixture.h"
 
 namespace kmchain::ledger {
 namespace {
 
-Commitment commitment(std::uint32_t n) {
-  Commitment c{};
-  for (std::size_t i = 0; i < 4; ++i)
-    c[i] = static_cast<std::uint8_t>(n >> (24 - 8 * i));
-  c[31] = 0xc0;
-  return c;
-}
-
-crypto::Key128 refresh_key(std::uint8_t seed) {
-  crypto::Key128 k;
-  k.mutable_view()[0] = seed;
-  return k;
-}
-
-NodeId node_of(std::uint16_t gateway, std::uint32_t counter) {
-  return NodeId{(static_cast<std::uint32_t>(gateway) << 24) | counter};
-}
-
-// A join transaction with the set Assignment gives now.
-Transaction join_tx(const LedgerState& state, NodeId node, std::uint32_t c) {
-  auto placement = state.table().assign(origin_of(node));
-  EXPECT_TRUE(placement.ok());
-  return Transaction{Operation::kJoin, node, placement ? placement->set : SetId{}, commitment(c),
-                     refresh_key(1)};
-}
-
-Transaction removal_tx(const LedgerState& state, NodeId node, Operation op) {
-  const auto* member = state.table().find_member(node);
-  EXPECT_NE(member, nullptr);
-  const Commitment* c = state.commitment_of(node);
-  EXPECT_NE(c, nullptr);
-  return Transaction{op, node, member ? member->set : SetId{}, c ? *c : Commitment{},
-                     refresh_key(2)};
-}
+using fixture::join_tx;
+using fixture::node_of;
+using fixture::removal_tx;
 
 void expect_rejected(const LedgerState& state, const Transaction& tx, Rejection why) {
   const auto before = state.state_hash();
@@ -138,9 +108,10 @@ TEST_F(Contract, RemovalsMustMatchTheMemberRecord) {
   EXPECT_EQ(state_.table().find_member(member), nullptr);
   EXPECT_EQ(state_.commitment_of(member), nullptr);
   // Once gone, the node can be removed no more.
-  expect_rejected(state_,
-                  Transaction{Operation::kLeave, member, SetId{0}, Commitment{}, refresh_key(3)},
-                  Rejection::kNotMember);
+  expect_rejected(
+      state_,
+      Transaction{Operation::kLeave, member, SetId{0}, Commitment{}, fixture::refresh_key_of(3)},
+      Rejection::kNotMember);
 }
 
 TEST_F(Contract, HistoryRecordsEveryTransactionWithItsPositions) {
@@ -182,8 +153,9 @@ RC_GTEST_PROP(ContractProperty, ReplicasAgreeAndShapeHolds, (std::uint64_t seed)
     if (members.empty() || roll < 55) {
       const auto g = static_cast<std::uint16_t>(rng.uniform(gateways));
       tx = join_tx(a, node_of(g, ++counters[g]), ++commitments);
-      if (roll < 5) tx.set = SetId{tx.set.value() ^ 1};          // sometimes wrong
-      if (roll >= 5 && roll < 8) tx.commitment = commitment(1);  // sometimes reused
+      if (roll < 5) tx.set = SetId{tx.set.value() ^ 1};  // sometimes wrong
+      if (roll >= 5 && roll < 8)
+        tx.commitment = fixture::commitment_of_number(1);  // sometimes reused
     } else {
       const NodeId node = members[rng.uniform(members.size())];
       tx = removal_tx(a, node, roll < 80 ? Operation::kLeave : Operation::kEvict);

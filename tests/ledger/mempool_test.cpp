@@ -4,31 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include "membership_fixture.h"
+
 namespace kmchain::ledger {
 namespace {
 
-Commitment commitment(std::uint32_t n) {
-  Commitment c{};
-  c[0] = static_cast<std::uint8_t>(n >> 8);
-  c[1] = static_cast<std::uint8_t>(n);
-  c[2] = 0x7e;
-  return c;
-}
-
-NodeId node_of(std::uint16_t gateway, std::uint32_t counter) {
-  return NodeId{(static_cast<std::uint32_t>(gateway) << 24) | counter};
-}
-
-Transaction join_tx(const LedgerState& state, NodeId node, std::uint32_t c) {
-  auto placement = state.table().assign(origin_of(node));
-  EXPECT_TRUE(placement.ok());
-  return Transaction{Operation::kJoin, node, placement->set, commitment(c), crypto::Key128{}};
-}
-
-Transaction removal_tx(const LedgerState& state, NodeId node, Operation op) {
-  return Transaction{op, node, state.table().find_member(node)->set, *state.commitment_of(node),
-                     crypto::Key128{}};
-}
+using fixture::join_tx;
+using fixture::node_of;
+using fixture::removal_tx;
 
 TEST(Mempool, QueuedJoinsOfOneGatewayAreAssignedAsIfTheEarlierOnesHadExecuted) {
   LedgerState committed(2);
