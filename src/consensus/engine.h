@@ -1,0 +1,207 @@
+// Engine: the Tendermint consensus algorithm for one validator (Buchman, Kwon, Milosevic,
+// "The latest gossip on BFT consensus", 2018, Algorithm 1), as a deterministic state machine.
+//
+// Inputs are verified-or-not proposals and votes of the current height and timeouts, each
+// stamped with `now_ms` by the caller; outputs are actions the shell executes in order:
+//
+//   PersistSigner    write the signer state to the WAL - always before the Broadcast of what
+//                    it signed, so a crash at any point never lets the engine sign twice
+//   Broadcast        send a signed proposal or vote to every other validator
+//   ScheduleTimeout  deliver this TimeoutIn back after `after_ms`
+//   Decided          the height's block and its commit certificate (Algorithm 1 line 49)
+//
+// After Decided the engine is idle until start() is called for the next height, which the
+// replica does once it has applied and stored the block. Blocks come from, and are judged by,
+// a ValueSource (getValue() and valid(v) of the paper). No I/O, no clock, no randomness:
+// Ed25519 signing is deterministic.
+//
+// Comments "Lnn" cite the lines of Algorithm 1.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <variant>
+#include <vector>
+
+#include "base/ids.h"
+#include "consensus/message.h"
+#include "consensus/proposer.h"
+#include "consensus/signer_state.h"
+#include "consensus/vote_keeper.h"
+#include "crypto/sign.h"
+#include "ledger/block.h"
+#include "ledger/certificate.h"
+#include "ledger/genesis.h"
+
+namespace kmchain::consensus {
+
+// Timeouts grow linearly with the round (the paper's timeoutX(r) = base + r * delta), so that
+// after the network stabilises some round is long enough for every correct validator. Growth
+// stops after `growth_rounds_max` rounds: a height that went through many rounds during a long
+// partition must not keep the consortium slow after it heals (the cap must stay above the
+// real message delay, which it does by a wide margin with the defaults).
+struct Timeouts {
+  std::uint32_t growth_rounds_max = 60;
+  std::uint64_t propose(Round r) const { return propose_ms + propose_delta_ms * grown(r); }
+  std::uint64_t prevote(Round r) const { return prevote_ms + prevote_delta_ms * grown(r); }
+  std::uint64_t precommit(Round r) const { return precommit_ms + precommit_delta_ms * grown(r); }
+  std::uint64_t grown(Round r) const { return r.value() < growth_rounds_max ? r.value() : growth_rounds_max; }
+
+  std::uint64_t propose_ms = 1000;
+  std::uint64_t propose_delta_ms = 500;
+  std::uint64_t prevote_ms = 500;
+  std::uint64_t prevote_delta_ms = 250;
+  std::uint64_t precommit_ms = 500;
+  std::uint64_t precommit_delta_ms = 250;
+  // Own messages of the current round are sent again this often: the network may lose them.
+  std::uint64_t rebroadcast_ms = 1000;
+  // After a decision, the next height starts this much later (Tendermint's timeout_commit):
+  // it paces empty blocks and lets late precommits and transactions arrive.
+  std::uint64_t commit_ms = 1000;
+};
+
+// Deliberately broken rules, only for showing that the simulator's checks catch them.
+struct EngineFaults {
+  bool ignore_lock = false;        // L22/L28 prevote any valid proposal, locked or not
+  bool two_thirds_quorum = false;  // a "quorum" of 2/3 rounded down instead of more than 2/3
+  bool skip_wal = false;           // sign and send without persisting the signer state first
+};
+
+enum class TimeoutKind : std::uint8_t {
+  kPropose = 1,
+  kPrevote = 2,
+  kPrecommit = 3,
+  kRebroadcast = 4,
+  kCommit = 5,  // the replica's: start the next height
+};
+
+struct TimeoutIn {
+  Height height;
+  Round round;
+  TimeoutKind kind;
+  friend bool operator==(const TimeoutIn&, const TimeoutIn&) = default;
+};
+
+struct PersistSigner {
+  SignerState state;
+};
+struct Broadcast {
+  Message message;
+};
+struct ScheduleTimeout {
+  TimeoutIn timeout;
+  std::uint64_t after_ms;
+};
+struct Decided {
+  ledger::Block block;
+  ledger::CommitCertificate certificate;
+};
+using EngineAction = std::variant<PersistSigner, Broadcast, ScheduleTimeout, Decided>;
+
+// getValue() and valid(v) (L18, L22).
+class ValueSource {
+ public:
+  virtual ~ValueSource() = default;
+  virtual ledger::Block make_block(Height height, GatewayId proposer, std::uint64_t now_ms) = 0;
+  virtual bool valid(const ledger::Block& block, std::uint64_t now_ms) = 0;
+};
+
+// Why an input was not used; counted by the replica, never fatal.
+enum class Ignored : std::uint8_t {
+  kNone = 0,
+  kWrongHeight = 1,
+  kUnknownValidator = 2,
+  kNotProposer = 3,
+  kBadSignature = 4,
+  kDuplicate = 5,
+  kEquivocation = 6,
+  kDecided = 7,
+  kStale = 8,  // a timeout of a height, round or step already left
+};
+const char* to_string(Ignored why);
+
+struct EngineStats {
+  std::uint64_t signatures_verified = 0;
+  std::uint64_t signatures_skipped = 0;  // exact duplicates recognised before verifying
+  std::uint64_t signed_messages = 0;
+  std::uint64_t proposal_equivocations = 0;
+};
+
+struct ProposalEquivocation {
+  ledger::Proposal first;
+  ledger::Proposal second;
+};
+
+class Engine {
+ public:
+  Engine(const ledger::Genesis& genesis, const ledger::Hash256& chain_id,
+         crypto::Ed25519KeyPair key, GatewayId self, Timeouts timeouts, EngineFaults faults,
+         ValueSource& source);
+
+  // Begins `height` (L10-11 StartRound(0)), or resumes it from a signer state of that height.
+  void start(Height height, const std::optional<SignerState>& restored, std::uint64_t now_ms,
+             std::vector<EngineAction>& out);
+
+  Ignored on_proposal(const ledger::Proposal& proposal, std::uint64_t now_ms,
+                      std::vector<EngineAction>& out);
+  Ignored on_vote(const ledger::Vote& vote, std::uint64_t now_ms, std::vector<EngineAction>& out);
+  Ignored on_timeout(const TimeoutIn& timeout, std::uint64_t now_ms,
+                     std::vector<EngineAction>& out);
+
+  Height height() const { return signer_.height; }
+  Round round() const { return signer_.round; }
+  Step step() const { return signer_.step; }
+  bool decided() const { return decided_; }
+  const SignerState& signer_state() const { return signer_; }
+  GatewayId proposer(Height height, Round round) const { return schedule_.proposer(height, round); }
+  const VoteKeeper& votes() const { return votes_; }
+  const std::vector<ProposalEquivocation>& proposal_evidence() const { return proposal_evidence_; }
+  const EngineStats& stats() const { return stats_; }
+
+  // The quorum and one-third rules this engine counts with (faults may break the first).
+  bool quorum(std::uint64_t power) const;
+  bool one_third(std::uint64_t power) const;
+
+ private:
+  void start_round(Round round, std::uint64_t now_ms, std::vector<EngineAction>& out);
+  void evaluate(std::uint64_t now_ms, std::vector<EngineAction>& out);
+  bool try_decide(std::uint64_t now_ms, std::vector<EngineAction>& out);
+  bool try_round_skip(std::uint64_t now_ms, std::vector<EngineAction>& out);
+  bool on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>& out);
+  bool on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& out);
+  bool on_precommit_quorum(std::vector<EngineAction>& out);
+  bool valid(const ledger::Block& block, std::uint64_t now_ms);
+  void sign_vote(ledger::VoteType type, const std::optional<ledger::Hash256>& value,
+                 std::vector<EngineAction>& out);
+  void persist(std::vector<EngineAction>& out);
+  void relay_polka(std::vector<EngineAction>& out);
+  void schedule(TimeoutKind kind, std::uint64_t after_ms, std::vector<EngineAction>& out);
+  const ledger::Block* known_block(const ledger::Hash256& hash) const;
+  static bool is_locked_on(const SignerState& s, const ledger::Hash256& hash);
+
+  const ledger::Genesis& genesis_;
+  ledger::Hash256 chain_id_;
+  crypto::Ed25519KeyPair key_;
+  GatewayId self_;
+  Timeouts timeouts_;
+  EngineFaults faults_;
+  ValueSource& source_;
+  ProposerSchedule schedule_;
+  std::uint64_t total_power_;
+
+  SignerState signer_;
+  bool decided_ = false;
+  VoteKeeper votes_;
+  std::map<Round, ledger::Proposal> proposals_;  // the round proposer's first proposal
+  std::map<ledger::Hash256, bool> valid_cache_;
+  // "for the first time" flags of L34, L36 and L47, per round.
+  std::set<Round> prevote_timeout_scheduled_;
+  std::set<Round> locked_in_round_;
+  std::set<Round> precommit_timeout_scheduled_;
+  std::vector<ProposalEquivocation> proposal_evidence_;
+  EngineStats stats_;
+};
+
+}  // namespace kmchain::consensus

@@ -1,0 +1,329 @@
+#include "consensus/replica.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/check.h"
+#include "ledger/contract.h"
+
+namespace kmchain::consensus {
+
+const char* to_string(RestoreError e) {
+  switch (e) {
+    case RestoreError::kWrongHeight:
+      return "stored block out of order";
+    case RestoreError::kBrokenChain:
+      return "stored block does not chain to the previous one";
+    case RestoreError::kInvalidTransaction:
+      return "stored transaction refused by the contract";
+    case RestoreError::kStateMismatch:
+      return "state after a stored block differs from its stored hash";
+    case RestoreError::kBadWal:
+      return "consensus WAL record does not decode";
+    case RestoreError::kWalAhead:
+      return "consensus WAL is ahead of the block store";
+  }
+  return "unknown restore error";
+}
+
+Replica::Replica(const ledger::Genesis& genesis, crypto::Ed25519KeyPair key, GatewayId self,
+                 ReplicaConfig config)
+    : genesis_(genesis),
+      chain_id_(genesis.chain_id()),
+      self_(self),
+      config_(config),
+      state_(genesis.validators.size()),
+      state_hash_(state_.state_hash()),
+      last_timestamp_ms_(genesis.genesis_time_ms),
+      mempool_(state_, config.mempool_capacity),
+      engine_(genesis_, chain_id_, std::move(key), self, config.timeouts, config.faults, *this) {
+  KMCHAIN_CHECK(config.block_transactions_max <= limits::kBlockTransactionsMax);
+}
+
+Status<RestoreError> Replica::restore_block(const StoredBlock& stored) {
+  KMCHAIN_CHECK(!started_);
+  const ledger::Block& block = stored.block;
+  if (block.header.height != next()) return Err{RestoreError::kWrongHeight};
+  if (block.header.previous_hash != last_hash_) return Err{RestoreError::kBrokenChain};
+  for (const ledger::Transaction& tx : block.transactions) {
+    if (!ledger::check(state_, tx)) return Err{RestoreError::kInvalidTransaction};
+    (void)ledger::apply(state_, tx);
+  }
+  state_hash_ = state_.state_hash();
+  if (state_hash_ != stored.state_hash_after) return Err{RestoreError::kStateMismatch};
+  last_hash_ = ledger::block_hash(block);
+  last_timestamp_ms_ = block.header.timestamp_ms;
+  committed_ = block.header.height;
+  return {};
+}
+
+Status<RestoreError> Replica::start(const std::optional<Bytes>& wal_record, std::uint64_t now_ms,
+                                    std::vector<Action>& out) {
+  KMCHAIN_CHECK(!started_);
+  std::optional<SignerState> restored;
+  if (wal_record) {
+    auto decoded = decode_signer_state(*wal_record);
+    if (!decoded) return Err{RestoreError::kBadWal};
+    if (decoded->height > next()) return Err{RestoreError::kWalAhead};
+    if (decoded->height == next()) restored = std::move(decoded).value();
+  }
+  mempool_ = ledger::Mempool(state_, config_.mempool_capacity);
+  started_ = true;
+  std::vector<EngineAction> engine_out;
+  engine_.start(next(), restored, now_ms, engine_out);
+  run(engine_out, now_ms, out);
+  return {};
+}
+
+void Replica::count(Ignored why) {
+  if (why != Ignored::kNone) ++stats_.ignored[why];
+}
+
+void Replica::on_message(GatewayId from, ByteView bytes, std::uint64_t now_ms,
+                         std::vector<Action>& out) {
+  KMCHAIN_CHECK(started_);
+  ++stats_.messages;
+  auto decoded = decode_message(bytes);
+  if (!decoded) {
+    ++stats_.decode_errors[decoded.error().code];
+    return;
+  }
+  const Message& message = *decoded;
+  if (const auto* p = std::get_if<ledger::Proposal>(&message)) {
+    on_consensus(from, message, p->height, now_ms, out);
+  } else if (const auto* v = std::get_if<ledger::Vote>(&message)) {
+    on_consensus(from, message, v->height, now_ms, out);
+  } else if (const auto* c = std::get_if<CommitMessage>(&message)) {
+    on_commit(*c, now_ms, out);
+  } else if (const auto* tx = std::get_if<ledger::Transaction>(&message)) {
+    auto added = mempool_.add(*tx);
+    if (added) {
+      ++stats_.transactions_accepted;
+      out.push_back(BroadcastAll{encode(Message{*tx})});  // gossip on, once: duplicates stop
+    } else {
+      ++stats_.transactions_refused;
+    }
+  } else if (const auto* s = std::get_if<SyncRequest>(&message)) {
+    serve(from, s->from, now_ms, out);
+  }
+}
+
+void Replica::on_consensus(GatewayId from, const Message& message, Height height,
+                           std::uint64_t now_ms, std::vector<Action>& out) {
+  if (height <= committed_) {
+    // The sender is behind: offer it the blocks from its height on.
+    count(Ignored::kWrongHeight);
+    if (height.value() >= 1) serve(from, height, now_ms, out);
+    return;
+  }
+  if (height == next() && !waiting_) {
+    std::vector<EngineAction> engine_out;
+    Ignored why = Ignored::kNone;
+    if (const auto* p = std::get_if<ledger::Proposal>(&message)) {
+      why = engine_.on_proposal(*p, now_ms, engine_out);
+    } else {
+      why = engine_.on_vote(std::get<ledger::Vote>(message), now_ms, engine_out);
+    }
+    count(why);
+    if (why == Ignored::kEquivocation) collect_evidence();
+    run(engine_out, now_ms, out);
+    return;
+  }
+  const Height buffered = waiting_ ? next() : Height{next().value() + 1};
+  if (height == buffered) {
+    // Of the height we start next: keep the first messages for then.
+    const std::size_t bound = kNextHeightBufferPerValidator * genesis_.validators.size();
+    if (next_height_.size() < bound) {
+      next_height_.emplace_back(from, message);
+      ++stats_.next_height_buffered;
+    } else {
+      ++stats_.next_height_dropped;
+    }
+    if (waiting_) return;
+  }
+  // The sender is ahead of us: ask it for the blocks we lack.
+  request_sync(from, now_ms, out);
+}
+
+void Replica::request_sync(GatewayId from, std::uint64_t now_ms, std::vector<Action>& out) {
+  if (genesis_.find(from) == nullptr || from == self_) return;
+  auto it = last_sync_request_ms_.find(from);
+  if (it != last_sync_request_ms_.end() && now_ms < it->second + config_.sync_interval_ms) return;
+  last_sync_request_ms_[from] = now_ms;
+  out.push_back(SendTo{from, encode(Message{SyncRequest{next()}})});
+}
+
+void Replica::serve(GatewayId to, Height from, std::uint64_t now_ms, std::vector<Action>& out) {
+  if (genesis_.find(to) == nullptr || to == self_) return;
+  if (from.value() == 0 || from > committed_height()) return;
+  auto it = last_serve_ms_.find(to);
+  if (it != last_serve_ms_.end() && now_ms < it->second + config_.sync_interval_ms) return;
+  last_serve_ms_[to] = now_ms;
+  const std::uint64_t last =
+      std::min(committed_height().value(), from.value() + config_.sync_batch - 1);
+  out.push_back(ServeBlocks{to, from, Height{last}});
+}
+
+void Replica::on_commit(const CommitMessage& commit, std::uint64_t now_ms,
+                        std::vector<Action>& out) {
+  const Height h = commit.block.header.height;
+  if (h <= committed_) return;
+  if ((h > next() || waiting_) && h.value() - next().value() < config_.sync_batch) {
+    // Out of order (the network reorders a batch), or between heights: keep it for its turn.
+    if (pending_commits_.size() < config_.sync_batch) pending_commits_.emplace(h, commit);
+    return;
+  }
+  if (h != next()) return;
+  ++stats_.certificate_verifications;
+  if (!ledger::verify_commit(genesis_, commit.block, commit.certificate) ||
+      !valid(commit.block, now_ms)) {
+    ++stats_.bad_commits;
+    return;
+  }
+  ++stats_.commits_by_sync;
+  this->commit(commit.block, commit.certificate, true, now_ms, out);
+}
+
+void Replica::on_timeout(const TimeoutIn& timeout, std::uint64_t now_ms,
+                         std::vector<Action>& out) {
+  KMCHAIN_CHECK(started_);
+  if (timeout.kind == TimeoutKind::kCommit) {
+    if (waiting_ && timeout.height == next()) start_next_height(now_ms, out);
+    return;
+  }
+  if (waiting_) return;
+  std::vector<EngineAction> engine_out;
+  (void)engine_.on_timeout(timeout, now_ms, engine_out);
+  run(engine_out, now_ms, out);
+}
+
+Status<ledger::MempoolVerdict> Replica::submit(const ledger::Transaction& tx, std::uint64_t,
+                                               std::vector<Action>& out) {
+  auto added = mempool_.add(tx);
+  if (!added) return added;
+  out.push_back(BroadcastAll{encode(Message{tx})});
+  return {};
+}
+
+void Replica::run(std::vector<EngineAction>& engine_out, std::uint64_t now_ms,
+                  std::vector<Action>& out) {
+  for (EngineAction& action : engine_out) {
+    if (auto* persist = std::get_if<PersistSigner>(&action)) {
+      out.push_back(WriteWal{encode(persist->state)});
+    } else if (auto* broadcast = std::get_if<Broadcast>(&action)) {
+      out.push_back(BroadcastAll{encode(broadcast->message)});
+    } else if (auto* timeout = std::get_if<ScheduleTimeout>(&action)) {
+      out.push_back(Schedule{timeout->timeout, now_ms + timeout->after_ms});
+    } else if (auto* decided = std::get_if<Decided>(&action)) {
+      // The engine stops at a decision, so this is its last action.
+      commit(decided->block, decided->certificate, false, now_ms, out);
+      return;
+    }
+  }
+}
+
+void Replica::commit(const ledger::Block& block, const ledger::CommitCertificate& certificate,
+                     bool by_sync, std::uint64_t now_ms, std::vector<Action>& out) {
+  KMCHAIN_CHECK(block.header.height == next());
+  collect_evidence();
+  for (const ledger::Transaction& tx : block.transactions) {
+    // valid() checked every transaction in this order on this state before any decision.
+    (void)ledger::apply(state_, tx);
+  }
+  state_hash_ = state_.state_hash();
+  last_hash_ = ledger::block_hash(block);
+  last_timestamp_ms_ = block.header.timestamp_ms;
+  committed_ = block.header.height;
+  (void)mempool_.update(state_, block.transactions);
+  // Durable before the next height's first WAL record (actions run in order).
+  out.push_back(StoreBlock{StoredBlock{block, certificate, state_hash_}});
+  out.push_back(Committed{block.header.height, certificate.round, last_hash_, state_hash_,
+                          block.transactions.size(), by_sync});
+  vote_evidence_seen_ = 0;
+  proposal_evidence_seen_ = 0;
+  // next_height_ holds messages of the height that starts next: they are replayed then.
+  pending_commits_.erase(pending_commits_.begin(), pending_commits_.upper_bound(committed_));
+  if (by_sync && pending_commits_.contains(next())) {
+    // Catching up: no reason to pace blocks that are already final elsewhere.
+    start_next_height(now_ms, out);
+    return;
+  }
+  waiting_ = true;
+  out.push_back(Schedule{TimeoutIn{next(), Round{0}, TimeoutKind::kCommit},
+                         now_ms + config_.timeouts.commit_ms});
+}
+
+void Replica::start_next_height(std::uint64_t now_ms, std::vector<Action>& out) {
+  waiting_ = false;
+  std::vector<EngineAction> engine_out;
+  engine_.start(next(), std::nullopt, now_ms, engine_out);
+  run(engine_out, now_ms, out);
+
+  // Replay what arrived early for this height; a buffered commit may finish it at once.
+  std::vector<std::pair<GatewayId, Message>> early;
+  early.swap(next_height_);
+  for (auto& [from, message] : early) {
+    if (engine_.decided()) break;
+    const Height h = std::holds_alternative<ledger::Proposal>(message)
+                         ? std::get<ledger::Proposal>(message).height
+                         : std::get<ledger::Vote>(message).height;
+    on_consensus(from, message, h, now_ms, out);
+  }
+  if (waiting_ || engine_.decided()) return;
+  auto pending = pending_commits_.find(next());
+  if (pending != pending_commits_.end()) {
+    CommitMessage commit = std::move(pending->second);
+    pending_commits_.erase(pending);
+    on_commit(commit, now_ms, out);
+  }
+}
+
+ledger::Block Replica::make_block(Height height, GatewayId proposer, std::uint64_t now_ms) {
+  ledger::BlockHeader header;
+  header.height = height;
+  header.previous_hash = last_hash_;
+  header.state_hash = state_hash_;
+  header.proposer = proposer;
+  header.timestamp_ms = std::max(now_ms, last_timestamp_ms_ + 1);
+  return ledger::make_block(header, mempool_.reap(config_.block_transactions_max));
+}
+
+bool Replica::valid(const ledger::Block& block, std::uint64_t now_ms) {
+  const ledger::BlockHeader& h = block.header;
+  if (h.height != next() || h.previous_hash != last_hash_ || h.state_hash != state_hash_)
+    return false;
+  if (genesis_.find(h.proposer) == nullptr) return false;
+  if (h.timestamp_ms <= last_timestamp_ms_ || h.timestamp_ms > now_ms + config_.clock_drift_max_ms)
+    return false;
+  if (block.transactions.size() > config_.block_transactions_max) return false;
+  if (block.transactions.empty()) return true;
+  // Every transaction passes the contract on the state its predecessors leave (L22 valid(v)).
+  ledger::LedgerState scratch = state_;
+  for (const ledger::Transaction& tx : block.transactions) {
+    if (!ledger::check(scratch, tx)) return false;
+    (void)ledger::apply(scratch, tx);
+  }
+  return true;
+}
+
+void Replica::collect_evidence() {
+  auto keep = [this](Evidence e) {
+    ++stats_.equivocations;
+    if (evidence_.size() == kEvidenceKept) evidence_.pop_front();
+    evidence_.push_back(std::move(e));
+  };
+  const auto& votes = engine_.votes().evidence();
+  for (; vote_evidence_seen_ < votes.size(); ++vote_evidence_seen_) {
+    const Equivocation& e = votes[vote_evidence_seen_];
+    keep(Evidence{Evidence::Kind::kVote, e.first.height, e.first.round, e.first.validator,
+                  ledger::encode(e.first), ledger::encode(e.second)});
+  }
+  const auto& proposals = engine_.proposal_evidence();
+  for (; proposal_evidence_seen_ < proposals.size(); ++proposal_evidence_seen_) {
+    const ProposalEquivocation& e = proposals[proposal_evidence_seen_];
+    keep(Evidence{Evidence::Kind::kProposal, e.first.height, e.first.round, e.first.proposer,
+                  ledger::encode(e.first), ledger::encode(e.second)});
+  }
+}
+
+}  // namespace kmchain::consensus

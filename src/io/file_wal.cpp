@@ -1,0 +1,245 @@
+// FileWal: frames, the scan that finds the last intact one, appends and compaction. Every
+// syscall of the WAL is in this file; a failure to write or sync aborts (see file_wal.h).
+#include "io/file_wal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include "base/check.h"
+#include "codec/byte_reader.h"
+#include "codec/byte_writer.h"
+#include "crypto/hash.h"
+
+namespace kmchain::io {
+
+const char* to_string(WalError error) {
+  switch (error) {
+    case WalError::kCannotOpen:
+      return "cannot open";
+    case WalError::kNotRegularFile:
+      return "not a regular file";
+    case WalError::kCannotRead:
+      return "cannot read";
+    case WalError::kCannotTruncate:
+      return "cannot truncate the torn tail";
+    case WalError::kCannotSync:
+      return "cannot sync";
+  }
+  return "unknown wal error";
+}
+
+namespace {
+
+constexpr std::size_t kLengthBytes = 4;
+constexpr std::size_t kChecksumBytes = 32;
+static_assert(kLengthBytes + kChecksumBytes == kWalFrameOverheadBytes);
+
+// Closes a descriptor on every early return of open().
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+[[noreturn]] void die(const char* what, const std::string& path) {
+  std::fprintf(stderr, "kmchain wal %s: %s failed: %s\n", path.c_str(), what, std::strerror(errno));
+  std::abort();
+}
+
+crypto::Digest256 checksum(ByteView length, ByteView payload) {
+  crypto::Sha256 h;
+  h.update(as_bytes(kWalDomain)).update(length).update(payload);
+  return h.finish();
+}
+
+Bytes make_frame(ByteView record) {
+  Bytes frame;
+  frame.reserve(kWalFrameOverheadBytes + record.size());
+  codec::ByteWriter w(frame);
+  w.u32(static_cast<std::uint32_t>(record.size()));
+  w.raw(record);
+  const crypto::Digest256 sum = checksum(ByteView(frame).first(kLengthBytes), record);
+  w.raw(sum);
+  return frame;
+}
+
+enum class ReadOutcome { kOk, kShort, kFailed };
+
+// Reads exactly out.size() bytes at `offset`, retrying interrupted and partial reads.
+ReadOutcome pread_exact(int fd, MutableByteView out, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ReadOutcome::kFailed;
+    if (n == 0) return ReadOutcome::kShort;
+    done += static_cast<std::size_t>(n);
+  }
+  return ReadOutcome::kOk;
+}
+
+// Writes all of `data` at `offset`, retrying interrupted and partial writes.
+bool pwrite_all(int fd, ByteView data, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool sync_directory_of(const std::string& path) {
+  // Not `dir = "."`: GCC 12 reports a false -Wrestrict on that assignment.
+  const std::string parent = std::filesystem::path(path).parent_path().string();
+  const char* dir = parent.empty() ? "." : parent.c_str();
+  UniqueFd fd(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return fd.get() >= 0 && ::fsync(fd.get()) == 0;
+}
+
+struct Scan {
+  std::optional<Bytes> last;
+  std::uint64_t intact_end = 0;  // offset just past the last intact frame
+  bool read_failed = false;      // a read syscall failed: the contents are unknown
+};
+
+// Walks the frames from the start of the file and stops at the first that is short, longer
+// than the bound, or fails its checksum. Sizes are checked against the file's length before
+// anything is allocated, so no contents can make it read or allocate more than one record.
+Scan scan(int fd) {
+  Scan out;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    out.read_failed = true;
+    return out;
+  }
+  const auto file_bytes = static_cast<std::uint64_t>(st.st_size);
+  Bytes body;
+  std::uint64_t offset = 0;
+  while (file_bytes - offset >= kWalFrameOverheadBytes) {
+    std::uint8_t length_bytes[kLengthBytes];
+    ReadOutcome r = pread_exact(fd, length_bytes, offset);
+    if (r != ReadOutcome::kOk) {
+      out.read_failed = r == ReadOutcome::kFailed;
+      break;
+    }
+    codec::ByteReader reader(length_bytes);
+    const std::uint32_t length = reader.u32();
+    if (length > kWalRecordBytesMax) break;
+    const std::uint64_t frame_bytes = kWalFrameOverheadBytes + length;
+    if (file_bytes - offset < frame_bytes) break;
+
+    body.resize(length + kChecksumBytes);
+    r = pread_exact(fd, body, offset + kLengthBytes);
+    if (r != ReadOutcome::kOk) {
+      out.read_failed = r == ReadOutcome::kFailed;
+      break;
+    }
+    const ByteView payload = ByteView(body).first(length);
+    const crypto::Digest256 expected = checksum(length_bytes, payload);
+    if (!std::equal(expected.begin(), expected.end(), body.begin() + length)) break;
+
+    out.last = Bytes(payload.begin(), payload.end());
+    offset += frame_bytes;
+    out.intact_end = offset;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileWal>, WalError> FileWal::open(const std::string& path) {
+  // A compaction that crashed before its rename left the old file intact and this temporary
+  // half-written; the next compaction truncates it anyway, so a failure here does not matter.
+  ::unlink((path + ".tmp").c_str());
+
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return Err{WalError::kCannotOpen};
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Err{WalError::kCannotRead};
+  if (!S_ISREG(st.st_mode)) return Err{WalError::kNotRegularFile};
+
+  const Scan found = scan(fd.get());
+  if (found.read_failed) return Err{WalError::kCannotRead};
+  if (found.intact_end < static_cast<std::uint64_t>(st.st_size)) {
+    // Appends after a torn tail would be unreachable: the scan stops at the tear.
+    if (::ftruncate(fd.get(), static_cast<off_t>(found.intact_end)) != 0) {
+      return Err{WalError::kCannotTruncate};
+    }
+    if (::fdatasync(fd.get()) != 0) return Err{WalError::kCannotSync};
+  }
+  // The file may have just been created: its directory entry must be durable before the first
+  // record in it is relied on.
+  if (!sync_directory_of(path)) return Err{WalError::kCannotSync};
+
+  return std::unique_ptr<FileWal>(new FileWal(path, fd.release(), found.intact_end));
+}
+
+FileWal::FileWal(std::string path, int fd, std::uint64_t size_bytes)
+    : path_(std::move(path)), fd_(fd), size_bytes_(size_bytes) {}
+
+FileWal::~FileWal() {
+  ::close(fd_);
+}
+
+void FileWal::write(ByteView record) {
+  // The signer writes its own state: a record over the bound is a bug here, not bad input.
+  KMCHAIN_CHECK(record.size() <= kWalRecordBytesMax);
+  const Bytes frame = make_frame(record);
+  if (size_bytes_ + frame.size() > kWalCompactBytes) {
+    compact(frame);
+  } else {
+    append(frame);
+  }
+}
+
+void FileWal::append(ByteView frame) {
+  if (!pwrite_all(fd_, frame, size_bytes_)) die("write", path_);
+  if (::fdatasync(fd_) != 0) die("fdatasync", path_);
+  size_bytes_ += frame.size();
+}
+
+// Only the last record matters, so the new file is that record alone. rename(2) replaces the
+// old file atomically; the directory sync makes the replacement itself durable.
+void FileWal::compact(ByteView frame) {
+  const std::string tmp = path_ + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (fd.get() < 0) die("open of the compaction file", tmp);
+  if (!pwrite_all(fd.get(), frame, 0)) die("write", tmp);
+  if (::fsync(fd.get()) != 0) die("fsync", tmp);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) die("rename of the compaction file", tmp);
+  if (!sync_directory_of(path_)) die("fsync of the directory", path_);
+  // The descriptor of the temporary now names the file at path_.
+  ::close(fd_);
+  fd_ = fd.release();
+  size_bytes_ = frame.size();
+}
+
+std::optional<Bytes> FileWal::read_last() const {
+  Scan found = scan(fd_);
+  if (found.read_failed) die("read", path_);
+  return std::move(found.last);
+}
+
+}  // namespace kmchain::io

@@ -1,0 +1,61 @@
+// consensus::decode_signer_state (the ConsensusWal record) on arbitrary bytes: never crashes;
+// what it accepts encodes back to exactly the input bytes and is consistent the way the decoder
+// promises (values of this height, their rounds at most the current one, own messages of this
+// height and round, at most kOwnVotesMax votes); what it refuses for being short is refused as
+// truncated.
+#include <cstddef>
+#include <cstdint>
+
+#include "consensus/signer_state.h"
+#include "ledger_fuzz_fixture.h"
+
+using namespace kmchain;
+
+namespace {
+
+// version, height, round, step, locked round, valid round, proposal length, vote count
+constexpr std::size_t kMinimalBytes = 1 + 8 + 4 + 1 + 4 + 4 + 4 + 1;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const ByteView input(data, size);
+  auto state = consensus::decode_signer_state(input);
+  if (!state) {
+    using E = consensus::SignerStateError;
+    const E e = state.error();
+    if (size == 0) KMCHAIN_FUZZ_ASSERT(e == E::kTruncated);
+    if (size > 0) KMCHAIN_FUZZ_ASSERT((e == E::kBadVersion) == (data[0] != 1));
+    // Shorter than the smallest record (no values, no proposal, no votes), nothing but the
+    // layout can be wrong: a vote count or a consistency check is never reached.
+    if (size < kMinimalBytes) {
+      KMCHAIN_FUZZ_ASSERT(e == E::kTruncated || e == E::kBadVersion || e == E::kBadStep ||
+                          e == E::kBadBlock || e == E::kBadProposal);
+    }
+    return 0;
+  }
+  const consensus::SignerState& s = *state;
+  KMCHAIN_FUZZ_ASSERT(size >= kMinimalBytes);
+  KMCHAIN_FUZZ_ASSERT(s.own_votes.size() <= consensus::kOwnVotesMax);
+  KMCHAIN_FUZZ_ASSERT(s.locked_round.has_value() == s.locked_value.has_value());
+  KMCHAIN_FUZZ_ASSERT(s.valid_round.has_value() == s.valid_value.has_value());
+  if (s.locked_round) {
+    KMCHAIN_FUZZ_ASSERT(*s.locked_round <= s.round);
+    KMCHAIN_FUZZ_ASSERT(s.locked_value->header.height == s.height);
+  }
+  if (s.valid_round) {
+    KMCHAIN_FUZZ_ASSERT(*s.valid_round <= s.round);
+    KMCHAIN_FUZZ_ASSERT(s.valid_value->header.height == s.height);
+  }
+  if (s.own_proposal) {
+    KMCHAIN_FUZZ_ASSERT(s.own_proposal->height == s.height && s.own_proposal->round == s.round);
+  }
+  for (const ledger::Vote& v : s.own_votes)
+    KMCHAIN_FUZZ_ASSERT(v.height == s.height && v.round == s.round);
+
+  const Bytes encoded = consensus::encode(s);
+  KMCHAIN_FUZZ_ASSERT(encoded.size() == input.size());
+  for (std::size_t i = 0; i < input.size(); ++i)
+    KMCHAIN_FUZZ_ASSERT(encoded[i] == input[i]);
+  return 0;
+}
