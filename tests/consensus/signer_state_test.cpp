@@ -1,0 +1,268 @@
+// The signer state (consensus/signer_state.h), what the WAL holds: round trips with and
+// without a lock, a valid value, an own proposal and own votes; every truncation refused as
+// truncated; a bad version, step, block, proposal or vote; too many votes; inconsistent records
+// (own messages of another height or round, a lock or valid value from a later round or of
+// another height); trailing bytes.
+#include "consensus/signer_state.h"
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ledger_fixture.h"
+
+namespace kmchain::consensus {
+namespace {
+
+using ledger::fixture::counting_hash;
+using ledger::fixture::sample_block;
+using ledger::fixture::validator_key;
+using ledger::fixture::with_byte;
+
+constexpr std::size_t kStepAt = 13;
+constexpr std::size_t kLockedAt = 14;
+
+const ledger::Hash256& chain_id() {
+  static const ledger::Hash256 id = counting_hash(0x42);
+  return id;
+}
+
+// sample_block() is at height 7.
+ledger::Vote own_vote(ledger::VoteType type, Height h, Round r, bool nil = false) {
+  const std::optional<ledger::Hash256> value =
+      nil ? std::nullopt : std::optional(ledger::block_hash(sample_block()));
+  return ledger::sign_vote(validator_key(0), chain_id(), type, h, r, value, GatewayId{0});
+}
+
+SignerState bare() {
+  SignerState s;
+  s.height = Height{7};
+  s.round = Round{3};
+  s.step = Step::kPrevote;
+  return s;
+}
+
+SignerState locked() {
+  SignerState s = bare();
+  s.step = Step::kPrecommit;
+  s.locked_round = Round{2};
+  s.locked_value = sample_block(2);
+  s.valid_round = Round{3};
+  s.valid_value = sample_block(5);
+  s.own_votes = {own_vote(ledger::VoteType::kPrevote, Height{7}, Round{3}, true),
+                 own_vote(ledger::VoteType::kPrecommit, Height{7}, Round{3})};
+  return s;
+}
+
+SignerState valid_only() {
+  SignerState s = bare();
+  s.valid_round = Round{1};
+  s.valid_value = sample_block(0);
+  s.own_votes = {own_vote(ledger::VoteType::kPrevote, Height{7}, Round{3})};
+  return s;
+}
+
+SignerState proposer() {
+  SignerState s = locked();
+  s.step = Step::kPropose;
+  s.own_votes.clear();
+  s.own_proposal = ledger::sign_proposal(validator_key(0), chain_id(), Height{7}, Round{3},
+                                         Round{2}, sample_block(2), GatewayId{0});
+  return s;
+}
+
+struct Sample {
+  std::string name;
+  SignerState state;
+};
+
+std::vector<Sample> samples() {
+  SignerState fresh;  // height 1, round 0, propose: what a new height starts with
+  return {{"fresh", fresh},
+          {"bare", bare()},
+          {"locked", locked()},
+          {"valid only", valid_only()},
+          {"own proposal", proposer()}};
+}
+
+TEST(SignerState, RoundTrips) {
+  for (const Sample& s : samples()) {
+    SCOPED_TRACE(s.name);
+    const Bytes bytes = encode(s.state);
+    auto decoded = decode_signer_state(bytes);
+    ASSERT_TRUE(decoded.ok()) << to_string(decoded.error());
+    EXPECT_EQ(*decoded, s.state);
+    EXPECT_EQ(encode(*decoded), bytes);
+  }
+}
+
+TEST(SignerState, LayoutIsTheDocumentedOne) {
+  const SignerState s = bare();
+  const Bytes bytes = encode(s);
+  // version, height, round, step, no lock, no valid value, no proposal, no votes.
+  ASSERT_EQ(bytes.size(), 1u + 8 + 4 + 1 + 4 + 4 + 4 + 1);
+  EXPECT_EQ(bytes[0], kSignerStateVersion);
+  EXPECT_EQ(ledger::fixture::be_at(bytes, 1, 8), 7u);
+  EXPECT_EQ(ledger::fixture::be_at(bytes, 9, 4), 3u);
+  EXPECT_EQ(bytes[kStepAt], 2u);
+  EXPECT_EQ(ledger::fixture::be_at(bytes, kLockedAt, 4), 0xffffffffu);
+  EXPECT_EQ(ledger::fixture::be_at(bytes, 18, 4), 0xffffffffu);
+  EXPECT_EQ(ledger::fixture::be_at(bytes, 22, 4), 0u);
+  EXPECT_EQ(bytes.back(), 0u);
+
+  const Bytes with_lock = encode(locked());
+  EXPECT_EQ(ledger::fixture::be_at(with_lock, kLockedAt, 4), 2u);
+  EXPECT_EQ(ledger::fixture::be_at(with_lock, kLockedAt + 4, 4),
+            ledger::encode(sample_block(2)).size());
+}
+
+TEST(SignerState, EveryTruncationFails) {
+  for (const Sample& s : samples()) {
+    SCOPED_TRACE(s.name);
+    const Bytes bytes = encode(s.state);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      auto decoded = decode_signer_state(ByteView(bytes).first(n));
+      ASSERT_FALSE(decoded.ok()) << n;
+      EXPECT_EQ(decoded.error(), SignerStateError::kTruncated) << n;
+    }
+  }
+}
+
+TEST(SignerState, BadVersionIsRefused) {
+  const Bytes bytes = encode(locked());
+  for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{2}, std::uint8_t{0xff}}) {
+    auto decoded = decode_signer_state(with_byte(bytes, 0, v));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error(), SignerStateError::kBadVersion);
+  }
+}
+
+TEST(SignerState, BadStepIsRefused) {
+  const Bytes bytes = encode(locked());
+  for (std::uint8_t step : {std::uint8_t{0}, std::uint8_t{4}, std::uint8_t{0xff}}) {
+    auto decoded = decode_signer_state(with_byte(bytes, kStepAt, step));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error(), SignerStateError::kBadStep);
+  }
+  for (std::uint8_t step : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{3}}) {
+    auto decoded = decode_signer_state(with_byte(bytes, kStepAt, step));
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->step, static_cast<Step>(step));
+  }
+}
+
+TEST(SignerState, BadLockedBlockIsRefused) {
+  // The locked block's version byte follows its round and length.
+  const Bytes bytes = encode(locked());
+  auto decoded = decode_signer_state(with_byte(bytes, kLockedAt + 8, 9));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error(), SignerStateError::kBadBlock);
+}
+
+TEST(SignerState, BadProposalAndBadVoteAreRefused) {
+  // The own proposal is the last field before the (empty) vote list.
+  const SignerState p = proposer();
+  const Bytes bytes = encode(p);
+  const std::size_t proposal_bytes = ledger::encode(*p.own_proposal).size();
+  const std::size_t proposal_at = bytes.size() - 1 - proposal_bytes;
+  auto bad_proposal = decode_signer_state(with_byte(bytes, proposal_at, 9));
+  ASSERT_FALSE(bad_proposal.ok());
+  EXPECT_EQ(bad_proposal.error(), SignerStateError::kBadProposal);
+
+  // The last vote is the record's tail.
+  const SignerState l = locked();
+  const Bytes votes = encode(l);
+  const std::size_t vote_at = votes.size() - ledger::encode(l.own_votes.back()).size();
+  auto bad_vote = decode_signer_state(with_byte(votes, vote_at, 9));
+  ASSERT_FALSE(bad_vote.ok());
+  EXPECT_EQ(bad_vote.error(), SignerStateError::kBadVote);
+}
+
+TEST(SignerState, TooManyVotesIsRefused) {
+  const Bytes bytes = encode(bare());  // ends with the vote count, 0
+  for (std::uint8_t count : {std::uint8_t{3}, std::uint8_t{0xff}}) {
+    auto decoded = decode_signer_state(with_byte(bytes, bytes.size() - 1, count));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error(), SignerStateError::kTooManyVotes);
+  }
+  // Two is the bound; announcing them without the bytes is a truncation.
+  auto two = decode_signer_state(with_byte(bytes, bytes.size() - 1, 2));
+  ASSERT_FALSE(two.ok());
+  EXPECT_EQ(two.error(), SignerStateError::kTruncated);
+}
+
+TEST(SignerState, InconsistentRecordsAreRefused) {
+  std::vector<std::pair<std::string, SignerState>> cases;
+  {
+    SignerState s = bare();
+    s.own_votes = {own_vote(ledger::VoteType::kPrevote, Height{7}, Round{2})};
+    cases.emplace_back("own vote of another round", s);
+  }
+  {
+    SignerState s = bare();
+    s.own_votes = {own_vote(ledger::VoteType::kPrevote, Height{8}, Round{3})};
+    cases.emplace_back("own vote of another height", s);
+  }
+  {
+    SignerState s = bare();
+    s.own_votes = {own_vote(ledger::VoteType::kPrevote, Height{7}, Round{3}),
+                   own_vote(ledger::VoteType::kPrecommit, Height{7}, Round{4})};
+    cases.emplace_back("second own vote of another round", s);
+  }
+  {
+    SignerState s = locked();
+    s.locked_round = Round{4};
+    cases.emplace_back("locked round above round", s);
+  }
+  {
+    SignerState s = locked();
+    s.valid_round = Round{4};
+    cases.emplace_back("valid round above round", s);
+  }
+  {
+    SignerState s = locked();
+    s.locked_value->header.height = Height{6};
+    cases.emplace_back("locked value of another height", s);
+  }
+  {
+    SignerState s = locked();
+    s.valid_value->header.height = Height{8};
+    cases.emplace_back("valid value of another height", s);
+  }
+  {
+    SignerState s = bare();
+    s.own_proposal = ledger::sign_proposal(validator_key(0), chain_id(), Height{7}, Round{2},
+                                           std::nullopt, sample_block(), GatewayId{0});
+    cases.emplace_back("own proposal of another round", s);
+  }
+  for (const auto& [name, state] : cases) {
+    SCOPED_TRACE(name);
+    auto decoded = decode_signer_state(encode(state));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error(), SignerStateError::kInconsistent);
+  }
+}
+
+TEST(SignerState, TrailingBytesAreRefused) {
+  for (const Sample& s : samples()) {
+    Bytes bytes = encode(s.state);
+    bytes.push_back(0);
+    auto decoded = decode_signer_state(bytes);
+    ASSERT_FALSE(decoded.ok()) << s.name;
+    EXPECT_EQ(decoded.error(), SignerStateError::kTrailingBytes) << s.name;
+  }
+}
+
+TEST(SignerState, NamesOfStepsAndErrors) {
+  EXPECT_STREQ(to_string(Step::kPropose), "propose");
+  EXPECT_STREQ(to_string(Step::kPrevote), "prevote");
+  EXPECT_STREQ(to_string(Step::kPrecommit), "precommit");
+  for (std::uint8_t e = 1; e <= 9; ++e)
+    EXPECT_STRNE(to_string(static_cast<SignerStateError>(e)), "unknown signer state error");
+}
+
+}  // namespace
+}  // namespace kmchain::consensus
