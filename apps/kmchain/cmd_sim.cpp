@@ -1,10 +1,9 @@
 // kmchain sim keys: the Layer-1 churn simulator.
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "kmchain/commands.h"
@@ -114,9 +113,8 @@ int run_sim_consensus(const ConsensusOptions& options) {
   const std::size_t count = last - first + 1;
   std::vector<sim::ConsensusSimResult> results(count);
   std::atomic<std::size_t> next{0};
-  const unsigned jobs = options.jobs != 0
-                            ? options.jobs
-                            : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned jobs =
+      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   auto worker = [&] {
     for (std::size_t i = next++; i < count; i = next++) {
       sim::ConsensusSimConfig config = options.config;
@@ -233,6 +231,8 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   consensus->add_option("--jobs", opts->jobs, "Threads for the batch form (default: cores)");
   consensus->add_flag("--json", opts->json, "Batch form: one JSON summary line");
   consensus->add_flag("--verbose", opts->verbose, "Batch form: a line per seed");
+  consensus->add_flag("--trace", opts->config.trace,
+                      "Single run: every event of the correct gateways on stderr");
   consensus->callback([opts, &exit_code] {
     if (opts->config.byzantine * 3 >= opts->config.gateways && opts->config.byzantine > 0)
       throw CLI::ValidationError("--byzantine", "must be at most floor((gateways-1)/3)");

@@ -62,8 +62,8 @@ bool Engine::one_third(std::uint64_t power) const {
   return 3 * power > total_power_;
 }
 
-void Engine::start(Height height, const std::optional<SignerState>& restored,
-                   std::uint64_t now_ms, std::vector<EngineAction>& out) {
+void Engine::start(Height height, const std::optional<SignerState>& restored, std::uint64_t now_ms,
+                   std::vector<EngineAction>& out) {
   decided_ = false;
   votes_ = VoteKeeper(genesis_);
   proposals_.clear();
@@ -76,11 +76,9 @@ void Engine::start(Height height, const std::optional<SignerState>& restored,
     // Resume: the same round, step, lock and own messages; re-send what was signed (its WAL
     // record is already durable) and re-arm the timeout of the step.
     signer_ = *restored;
-    // A lock is a valid value of its round or later (records of older versions may lack it).
-    if (signer_.locked_round && (!signer_.valid_round || *signer_.valid_round < *signer_.locked_round)) {
-      signer_.valid_round = signer_.locked_round;
-      signer_.valid_value = signer_.locked_value;
-    }
+    // The valid value's polka, so that it can be relayed with a re-proposal (L16, L28).
+    for (const ledger::Vote& v : signer_.valid_polka)
+      (void)votes_.add(v, signer_.round);
     for (const ledger::Vote& v : signer_.own_votes) {
       (void)votes_.add(v, signer_.round);
       out.push_back(Broadcast{v});
@@ -94,17 +92,14 @@ void Engine::start(Height height, const std::optional<SignerState>& restored,
         if (proposer(height, signer_.round) == self_ && !signer_.own_proposal) {
           start_round(signer_.round, now_ms, out);
         } else {
-          schedule(TimeoutKind::kPropose,
-                   timeouts_.propose(signer_.round), out);
+          schedule(TimeoutKind::kPropose, timeouts_.propose(signer_.round), out);
         }
         break;
       case Step::kPrevote:
-        schedule(TimeoutKind::kPrevote,
-                 timeouts_.prevote(signer_.round), out);
+        schedule(TimeoutKind::kPrevote, timeouts_.prevote(signer_.round), out);
         break;
       case Step::kPrecommit:
-        schedule(TimeoutKind::kPrecommit,
-                 timeouts_.precommit(signer_.round), out);
+        schedule(TimeoutKind::kPrecommit, timeouts_.precommit(signer_.round), out);
         break;
     }
     schedule(TimeoutKind::kRebroadcast, timeouts_.rebroadcast_ms, out);
@@ -129,10 +124,11 @@ void Engine::start_round(Round round, std::uint64_t now_ms, std::vector<EngineAc
   const Height h = signer_.height;
   if (proposer(h, round) == self_ && !signer_.own_proposal) {
     // L14-19: re-propose the valid value with its round, or a new value with -1.
-    ledger::Block block = signer_.valid_value ? *signer_.valid_value
-                                              : source_.make_block(h, self_, now_ms);
+    ledger::Block block =
+        signer_.valid_value ? *signer_.valid_value : source_.make_block(h, self_, now_ms);
     KMCHAIN_CHECK(block.header.height == h);
-    const std::optional<Round> valid_round = signer_.valid_value ? signer_.valid_round : std::nullopt;
+    const std::optional<Round> valid_round =
+        signer_.valid_value ? signer_.valid_round : std::nullopt;
     ledger::Proposal p =
         ledger::sign_proposal(key_, chain_id_, h, round, valid_round, std::move(block), self_);
     ++stats_.signed_messages;
@@ -144,8 +140,7 @@ void Engine::start_round(Round round, std::uint64_t now_ms, std::vector<EngineAc
     relay_polka(out);
   } else {
     // L21: schedule OnTimeoutPropose(h, round).
-    schedule(TimeoutKind::kPropose, timeouts_.propose(round),
-             out);
+    schedule(TimeoutKind::kPropose, timeouts_.propose(round), out);
   }
   evaluate(now_ms, out);
 }
@@ -321,7 +316,8 @@ bool Engine::on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>
   std::optional<ledger::Hash256> prevote;
   if (!p.valid_round) {
     // L22-27: a new value; prevote it if valid and not locked on something else.
-    const bool lock_allows = !signer_.locked_round || is_locked_on(signer_, id) || faults_.ignore_lock;
+    const bool lock_allows =
+        !signer_.locked_round || is_locked_on(signer_, id) || faults_.ignore_lock;
     if (valid(p.block, now_ms) && lock_allows) prevote = id;
   } else {
     // L28-33: a re-proposed value with a polka at vr < round; only once that polka is seen.
@@ -345,8 +341,7 @@ bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& 
   if (signer_.step == Step::kPrevote && !prevote_timeout_scheduled_.contains(r) &&
       quorum(votes_.power_any(r, VoteType::kPrevote))) {
     prevote_timeout_scheduled_.insert(r);
-    schedule(TimeoutKind::kPrevote, timeouts_.prevote(r),
-             out);
+    schedule(TimeoutKind::kPrevote, timeouts_.prevote(r), out);
     fired = true;
   }
   // L36: PROPOSAL(h, r, v, *) and 2f+1 PREVOTE(h, r, id(v)), valid(v), step >= prevote, first
@@ -362,6 +357,7 @@ bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& 
       // cannot prevote itself.
       signer_.valid_value = block;
       signer_.valid_round = r;
+      signer_.valid_polka = votes_.votes_for(r, VoteType::kPrevote, id);
       if (signer_.step == Step::kPrevote) {
         signer_.locked_value = block;
         signer_.locked_round = r;
@@ -390,8 +386,7 @@ bool Engine::on_precommit_quorum(std::vector<EngineAction>& out) {
     return false;
   }
   precommit_timeout_scheduled_.insert(r);
-  schedule(TimeoutKind::kPrecommit,
-           timeouts_.precommit(r), out);
+  schedule(TimeoutKind::kPrecommit, timeouts_.precommit(r), out);
   return true;
 }
 

@@ -38,6 +38,8 @@ const char* to_string(SignerStateError e) {
       return "inconsistent signer state";
     case SignerStateError::kTrailingBytes:
       return "trailing bytes";
+    case SignerStateError::kBadPolka:
+      return "bad polka";
   }
   return "unknown signer state error";
 }
@@ -75,6 +77,22 @@ Status<SignerStateError> read_value(codec::ByteReader& r, std::optional<Round>& 
   return {};
 }
 
+void write_votes_u8(codec::ByteWriter& w, const ledger::Vote& v) {
+  const Bytes bytes = ledger::encode(v);
+  KMCHAIN_CHECK(bytes.size() <= UINT8_MAX);
+  w.u8(static_cast<std::uint8_t>(bytes.size()));
+  w.raw(bytes);
+}
+
+Result<ledger::Vote, SignerStateError> read_vote_u8(codec::ByteReader& r) {
+  const std::uint8_t length = r.u8();
+  const ByteView view = r.view(length);
+  if (!r.ok()) return Err{SignerStateError::kTruncated};
+  auto v = ledger::decode_vote(view);
+  if (!v) return Err{SignerStateError::kBadVote};
+  return std::move(v).value();
+}
+
 bool is_step(std::uint8_t byte) {
   return byte >= static_cast<std::uint8_t>(Step::kPropose) &&
          byte <= static_cast<std::uint8_t>(Step::kPrecommit);
@@ -100,11 +118,12 @@ Bytes encode(const SignerState& s) {
     w.u32(0);
   }
   w.u8(static_cast<std::uint8_t>(s.own_votes.size()));
-  for (const ledger::Vote& v : s.own_votes) {
-    const Bytes bytes = ledger::encode(v);
-    w.u8(static_cast<std::uint8_t>(bytes.size()));
-    w.raw(bytes);
-  }
+  for (const ledger::Vote& v : s.own_votes)
+    write_votes_u8(w, v);
+  KMCHAIN_CHECK(s.valid_polka.size() <= limits::kValidatorsMax);
+  w.u16(static_cast<std::uint16_t>(s.valid_polka.size()));
+  for (const ledger::Vote& v : s.valid_polka)
+    write_votes_u8(w, v);
   return out;
 }
 
@@ -135,12 +154,17 @@ Result<SignerState, SignerStateError> decode_signer_state(ByteView bytes) {
   if (!r.ok()) return Err{SignerStateError::kTruncated};
   if (votes > kOwnVotesMax) return Err{SignerStateError::kTooManyVotes};
   for (std::uint8_t i = 0; i < votes; ++i) {
-    const std::uint8_t length = r.u8();
-    const ByteView view = r.view(length);
-    if (!r.ok()) return Err{SignerStateError::kTruncated};
-    auto v = ledger::decode_vote(view);
-    if (!v) return Err{SignerStateError::kBadVote};
+    auto v = read_vote_u8(r);
+    if (!v) return Err{v.error()};
     s.own_votes.push_back(std::move(v).value());
+  }
+  const std::uint16_t polka = r.u16();
+  if (!r.ok()) return Err{SignerStateError::kTruncated};
+  if (polka > limits::kValidatorsMax) return Err{SignerStateError::kTooManyVotes};
+  for (std::uint16_t i = 0; i < polka; ++i) {
+    auto v = read_vote_u8(r);
+    if (!v) return Err{v.error()};
+    s.valid_polka.push_back(std::move(v).value());
   }
   if (!r.at_end()) return Err{SignerStateError::kTrailingBytes};
   // Values carry the height they were proposed at; own messages are of this height and round.
@@ -150,10 +174,25 @@ Result<SignerState, SignerStateError> decode_signer_state(ByteView bytes) {
   }
   if ((s.locked_round && *s.locked_round > s.round) || (s.valid_round && *s.valid_round > s.round))
     return Err{SignerStateError::kInconsistent};
+  // A lock is always also the valid value of its round or a later one (L36-43).
+  if (s.locked_round && (!s.valid_round || *s.valid_round < *s.locked_round))
+    return Err{SignerStateError::kInconsistent};
   if (s.own_proposal && (s.own_proposal->height != s.height || s.own_proposal->round != s.round))
     return Err{SignerStateError::kInconsistent};
   for (const ledger::Vote& v : s.own_votes) {
     if (v.height != s.height || v.round != s.round) return Err{SignerStateError::kInconsistent};
+  }
+  if (!s.valid_polka.empty()) {
+    if (!s.valid_value) return Err{SignerStateError::kBadPolka};
+    const ledger::Hash256 id = ledger::block_hash(*s.valid_value);
+    for (std::size_t i = 0; i < s.valid_polka.size(); ++i) {
+      const ledger::Vote& v = s.valid_polka[i];
+      const bool in_order = i == 0 || s.valid_polka[i - 1].validator < v.validator;
+      if (v.type != ledger::VoteType::kPrevote || v.height != s.height ||
+          v.round != *s.valid_round || v.block != id || !in_order) {
+        return Err{SignerStateError::kBadPolka};
+      }
+    }
   }
   return s;
 }

@@ -8,6 +8,10 @@
 // restart the engine signs nothing at an earlier round, and at the current round it re-sends
 // what it signed instead of signing anew.
 //
+// The valid value keeps its polka (the 2f+1 prevotes that made it valid, L36): a proposer
+// re-proposing it (L16) must be able to show that polka to validators that missed it (L28),
+// or a lock taken before a crash could never be released and the height would stall.
+//
 // Encoding, big-endian:
 //
 //   0   1  version 1
@@ -18,6 +22,8 @@
 //   ..  .  valid          the same
 //   ..  4  proposal       u32 length (0 = none) + the proposal (ledger/proposal.h)
 //   ..  1  vote count     at most kOwnVotesMax, then per vote u8 length + the vote (vote.h)
+//   ..  2  polka count    at most kValidatorsMax, then per prevote u8 length + the vote; only
+//                         with a valid value: prevotes at valid round for it, one per validator
 #pragma once
 
 #include <cstddef>
@@ -27,6 +33,7 @@
 
 #include "base/bytes.h"
 #include "base/ids.h"
+#include "base/limits.h"
 #include "base/result.h"
 #include "ledger/block.h"
 #include "ledger/proposal.h"
@@ -46,12 +53,13 @@ struct SignerState {
   std::optional<Round> valid_round;
   std::optional<ledger::Block> valid_value;
   std::optional<ledger::Proposal> own_proposal;  // signed at (height, round)
-  std::vector<ledger::Vote> own_votes;            // signed at (height, round)
+  std::vector<ledger::Vote> own_votes;           // signed at (height, round)
+  std::vector<ledger::Vote> valid_polka;         // prevotes for valid_value at valid_round
 
   friend bool operator==(const SignerState&, const SignerState&) = default;
 };
 
-inline constexpr std::uint8_t kSignerStateVersion = 1;
+inline constexpr std::uint8_t kSignerStateVersion = 2;
 // A prevote and a precommit per round.
 inline constexpr std::size_t kOwnVotesMax = 2;
 
@@ -59,13 +67,15 @@ enum class SignerStateError : std::uint8_t {
   kTruncated = 1,
   kBadVersion = 2,
   kBadStep = 3,
-  kBadBlock = 4,        // locked or valid value does not decode
-  kBadProposal = 5,     // own proposal does not decode
-  kBadVote = 6,         // an own vote does not decode
-  kTooManyVotes = 7,    // above kOwnVotesMax
-  kInconsistent = 8,    // a value without its round or the reverse, or own messages of another
-                        // height or round
+  kBadBlock = 4,      // locked or valid value does not decode
+  kBadProposal = 5,   // own proposal does not decode
+  kBadVote = 6,       // an own vote does not decode
+  kTooManyVotes = 7,  // above kOwnVotesMax
+  kInconsistent = 8,  // a value without its round or the reverse, or own messages of another
+                      // height or round
   kTrailingBytes = 9,
+  kBadPolka = 10,  // a polka vote that is not a prevote for the valid value at its round,
+                   // or a repeated validator, or a polka without a valid value
 };
 const char* to_string(SignerStateError e);
 

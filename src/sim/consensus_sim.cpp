@@ -150,11 +150,11 @@ class Checker {
         const ledger::Transaction& tx = stored.block.transactions[i];
         auto verdict = ledger::check(state_, tx);
         if (!verdict) {
-          return Violation{"validity",
-                           fmt::format("height {} transaction {} ({}) fails the contract: {}",
-                                       h.value(), i, ledger::to_string(tx.op),
-                                       ledger::to_string(verdict.error())),
-                           now_ms};
+          return Violation{
+              "validity",
+              fmt::format("height {} transaction {} ({}) fails the contract: {}", h.value(), i,
+                          ledger::to_string(tx.op), ledger::to_string(verdict.error())),
+              now_ms};
         }
         (void)ledger::apply(state_, tx);
       }
@@ -163,16 +163,15 @@ class Checker {
       it = decided_.find(h);
     }
     if (it->second.first != hash) {
-      return Violation{"agreement",
-                       fmt::format("gateway {} finalised another block at height {}", node,
-                                   h.value()),
-                       now_ms};
+      return Violation{
+          "agreement",
+          fmt::format("gateway {} finalised another block at height {}", node, h.value()), now_ms};
     }
     if (it->second.second != stored.state_hash_after) {
-      return Violation{"state-hash",
-                       fmt::format("gateway {} has another state hash after height {}", node,
-                                   h.value()),
-                       now_ms};
+      return Violation{
+          "state-hash",
+          fmt::format("gateway {} has another state hash after height {}", node, h.value()),
+          now_ms};
     }
     return std::nullopt;
   }
@@ -243,15 +242,16 @@ class Simulation {
     result_.fault_mix = mix_.describe();
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       if (nodes_[i].byzantine)
-        result_.fault_mix += fmt::format("; gateway {} byzantine: {}", i,
-                                         describe_behaviours(nodes_[i].behaviours));
+        result_.fault_mix +=
+            fmt::format("; gateway {} byzantine: {}", i, describe_behaviours(nodes_[i].behaviours));
       start_node(i);
     }
     push(Event{rng_.uniform(200), 0, EventKind::kWorkload});
     if (mix_.partitions) push(Event{500 + rng_.uniform(2000), 0, EventKind::kPartition});
     push(Event{heal_ms_, 0, EventKind::kHeal});
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (nodes_[i].behaviours & kFlood) push(Event{300 + rng_.uniform(500), 0, EventKind::kFlood, i});
+      if (nodes_[i].behaviours & kFlood)
+        push(Event{300 + rng_.uniform(500), 0, EventKind::kFlood, i});
       if (nodes_[i].behaviours & kSilence)
         push(Event{rng_.uniform(2000), 0, EventKind::kSilenceToggle, i});
     }
@@ -382,6 +382,7 @@ class Simulation {
       if (auto v = checker_.on_signed(from, *decoded, now_ms_)) result_.violations.push_back(*v);
       note_proposal(*decoded);
     }
+    if (config_.trace) trace(from, "  sends " + describe(bytes));
     for (std::size_t t : to)
       send(from, t, bytes);
   }
@@ -432,16 +433,21 @@ class Simulation {
     } else if (auto* s = std::get_if<consensus::Schedule>(&action)) {
       const auto local = static_cast<std::int64_t>(s->at_ms) - n.skew_ms -
                          static_cast<std::int64_t>(kGenesisTimeMs);
-      Event e{std::max<std::uint64_t>(now_ms_, static_cast<std::uint64_t>(std::max<std::int64_t>(
-                                                   local, 0))),
-              0, EventKind::kTimer, i, 0, n.epoch};
+      Event e{std::max<std::uint64_t>(now_ms_,
+                                      static_cast<std::uint64_t>(std::max<std::int64_t>(local, 0))),
+              0,
+              EventKind::kTimer,
+              i,
+              0,
+              n.epoch};
       e.timeout = s->timeout;
       push(std::move(e));
     } else if (auto* serve = std::get_if<consensus::ServeBlocks>(&action)) {
       for (std::uint64_t h = serve->from.value(); h <= serve->to_height.value(); ++h) {
         const consensus::StoredBlock& stored = n.store.at(Height{h});
-        send_out(i, {serve->to.value()},
-                 consensus::encode(Message{consensus::CommitMessage{stored.block, stored.certificate}}));
+        send_out(
+            i, {serve->to.value()},
+            consensus::encode(Message{consensus::CommitMessage{stored.block, stored.certificate}}));
       }
     } else if (auto* c = std::get_if<consensus::Committed>(&action)) {
       max_round_ = std::max<std::uint64_t>(max_round_, c->round.value());
@@ -475,8 +481,9 @@ class Simulation {
         if (!n.up) return;
         ++result_.messages_delivered;
         std::vector<Action> out;
-        n.replica->on_message(GatewayId{static_cast<std::uint16_t>(e.from)}, e.bytes,
-                              local_now(n), out);
+        n.replica->on_message(GatewayId{static_cast<std::uint16_t>(e.from)}, e.bytes, local_now(n),
+                              out);
+        if (config_.trace) trace(e.node, fmt::format("from {} {}", e.from, describe(e.bytes)));
         execute(e.node, out, true);
         return;
       }
@@ -485,6 +492,10 @@ class Simulation {
         if (!n.up || e.epoch != n.epoch) return;
         std::vector<Action> out;
         n.replica->on_timeout(e.timeout, local_now(n), out);
+        if (config_.trace) {
+          trace(e.node, fmt::format("timeout {} h{} r{}", static_cast<int>(e.timeout.kind),
+                                    e.timeout.height.value(), e.timeout.round.value()));
+        }
         execute(e.node, out, true);
         return;
       }
@@ -519,6 +530,48 @@ class Simulation {
         push(Event{now_ms_ + 500 + rng_.uniform(3000), 0, EventKind::kSilenceToggle, e.node});
         return;
     }
+  }
+
+  static std::string short_hash(const ledger::Hash256& h) {
+    return fmt::format("{:02x}{:02x}{:02x}", h[0], h[1], h[2]);
+  }
+
+  static std::string describe(const Bytes& bytes) {
+    auto decoded = consensus::decode_message(bytes);
+    if (!decoded) return "undecodable";
+    const Message& m = *decoded;
+    if (const auto* p = std::get_if<ledger::Proposal>(&m)) {
+      return fmt::format("proposal h{} r{} vr{} by {} block {}", p->height.value(),
+                         p->round.value(),
+                         p->valid_round ? static_cast<std::int64_t>(p->valid_round->value()) : -1,
+                         p->proposer.value(), short_hash(ledger::block_hash(p->block)));
+    }
+    if (const auto* v = std::get_if<ledger::Vote>(&m)) {
+      return fmt::format("{} h{} r{} by {} for {}",
+                         v->type == ledger::VoteType::kPrevote ? "prevote" : "precommit",
+                         v->height.value(), v->round.value(), v->validator.value(),
+                         v->block ? short_hash(*v->block) : "nil");
+    }
+    if (const auto* c = std::get_if<consensus::CommitMessage>(&m))
+      return fmt::format("commit h{}", c->block.header.height.value());
+    if (std::holds_alternative<ledger::Transaction>(m)) return "transaction";
+    return "sync-request";
+  }
+
+  void trace(std::size_t i, const std::string& what) {
+    const Node& n = nodes_[i];
+    if (n.byzantine || !n.replica) return;
+    const auto& e = n.replica->engine();
+    const auto& s = e.signer_state();
+    fmt::print(stderr, "{:>6} g{} {:<44} | h{} r{} {} lock {} valid {}{}\n", now_ms_, i, what,
+               e.height().value(), e.round().value(), consensus::to_string(e.step()),
+               s.locked_value ? fmt::format("r{}:{}", s.locked_round->value(),
+                                            short_hash(ledger::block_hash(*s.locked_value)))
+                              : "-",
+               s.valid_value ? fmt::format("r{}:{}", s.valid_round->value(),
+                                           short_hash(ledger::block_hash(*s.valid_value)))
+                             : "-",
+               e.decided() ? " decided" : "");
   }
 
   void partition() {
@@ -619,8 +672,8 @@ class Simulation {
   }
 
   Bytes resign_vote(std::size_t i, ledger::Vote v) {
-    return consensus::encode(Message{ledger::sign_vote(key_of(i), chain_id_, v.type, v.height,
-                                                       v.round, v.block, v.validator)});
+    return consensus::encode(Message{
+        ledger::sign_vote(key_of(i), chain_id_, v.type, v.height, v.round, v.block, v.validator)});
   }
 
   void byzantine_send(std::size_t i, const std::vector<std::size_t>& to, const Bytes& bytes) {
@@ -671,28 +724,29 @@ class Simulation {
         if (const auto* v = std::get_if<ledger::Vote>(&m)) {
           ledger::Vote bogus = *v;
           bogus.block = random_hash();
-          bogus.type = rng_.uniform(2) == 0 ? ledger::VoteType::kPrevote
-                                            : ledger::VoteType::kPrecommit;
+          bogus.type =
+              rng_.uniform(2) == 0 ? ledger::VoteType::kPrevote : ledger::VoteType::kPrecommit;
           send(i, t, resign_vote(i, bogus));
         } else if (const auto* p = std::get_if<ledger::Proposal>(&m)) {
           ledger::Block bad = p->block;
           bad.header.state_hash = random_hash();
-          send(i, t, consensus::encode(Message{ledger::sign_proposal(
-                         key_of(i), chain_id_, p->height, p->round, p->valid_round,
-                         ledger::make_block(bad.header, bad.transactions), self)}));
+          send(i, t,
+               consensus::encode(Message{
+                   ledger::sign_proposal(key_of(i), chain_id_, p->height, p->round, p->valid_round,
+                                         ledger::make_block(bad.header, bad.transactions), self)}));
         }
       }
       if ((b & kBadSignatures) && rng_.uniform(3) == 0) {
         Bytes forged = bytes;
-        forged[forged.size() - 1 - rng_.uniform(std::min<std::size_t>(forged.size() - 1, 60))] ^= 0x40;
+        forged[forged.size() - 1 - rng_.uniform(std::min<std::size_t>(forged.size() - 1, 60))] ^=
+            0x40;
         send(i, t, forged);
         if (const auto* v = std::get_if<ledger::Vote>(&m)) {
           ledger::Vote claim = *v;  // signed by us, claiming to be another gateway
           claim.validator = GatewayId{static_cast<std::uint16_t>(rng_.uniform(nodes_.size()))};
-          claim.signature =
-              ledger::sign_vote(key_of(i), chain_id_, claim.type, claim.height, claim.round,
-                                claim.block, claim.validator)
-                  .signature;
+          claim.signature = ledger::sign_vote(key_of(i), chain_id_, claim.type, claim.height,
+                                              claim.round, claim.block, claim.validator)
+                                .signature;
           send(i, t, consensus::encode(Message{claim}));
         }
       }
@@ -700,9 +754,9 @@ class Simulation {
         if (const auto* v = std::get_if<ledger::Vote>(&m)) {
           ledger::Vote shifted = *v;
           const std::uint64_t dh = rng_.uniform(3);
-          shifted.height = Height{rng_.uniform(2) == 0 && v->height.value() > dh
-                                      ? v->height.value() - dh
-                                      : v->height.value() + dh + 1};
+          shifted.height =
+              Height{rng_.uniform(2) == 0 && v->height.value() > dh ? v->height.value() - dh
+                                                                    : v->height.value() + dh + 1};
           shifted.round = Round{static_cast<std::uint32_t>(v->round.value() + rng_.uniform(50))};
           send(i, t, resign_vote(i, shifted));
         }
@@ -728,13 +782,13 @@ class Simulation {
     const Height h = Height{n.replica->committed_height().value() + 1};
     const auto self = GatewayId{static_cast<std::uint16_t>(i)};
     for (int k = 0; k < 12; ++k) {
-      const auto round = Round{static_cast<std::uint32_t>(rng_.uniform(4) == 0 ? rng_.uniform(1u << 31)
-                                                                               : rng_.uniform(40))};
-      const auto type = rng_.uniform(2) == 0 ? ledger::VoteType::kPrevote
-                                             : ledger::VoteType::kPrecommit;
+      const auto round = Round{static_cast<std::uint32_t>(
+          rng_.uniform(4) == 0 ? rng_.uniform(1u << 31) : rng_.uniform(40))};
+      const auto type =
+          rng_.uniform(2) == 0 ? ledger::VoteType::kPrevote : ledger::VoteType::kPrecommit;
       const Height vh = Height{h.value() + rng_.uniform(3)};
-      const Bytes vote = consensus::encode(Message{
-          ledger::sign_vote(key_of(i), chain_id_, type, vh, round, random_hash(), self)});
+      const Bytes vote = consensus::encode(
+          Message{ledger::sign_vote(key_of(i), chain_id_, type, vh, round, random_hash(), self)});
       const std::size_t t = rng_.uniform(nodes_.size());
       if (t != i) send(i, t, vote);
     }
@@ -751,9 +805,10 @@ class Simulation {
         consensus::StoredBlock stored = n.store.at(n.replica->committed_height());
         stored.certificate.height = Height{stored.certificate.height.value() + 1};
         stored.block.header.height = stored.certificate.height;
-        send(i, t, consensus::encode(Message{consensus::CommitMessage{
-                       ledger::make_block(stored.block.header, stored.block.transactions),
-                       stored.certificate}}));
+        send(i, t,
+             consensus::encode(Message{consensus::CommitMessage{
+                 ledger::make_block(stored.block.header, stored.block.transactions),
+                 stored.certificate}}));
       }
       Bytes junk(consensus::kMessageBytesMax + 1 - rng_.uniform(2) * 2);
       junk[0] = static_cast<std::uint8_t>(rng_.uniform(8));

@@ -52,6 +52,9 @@ struct ConsensusSimConfig {
   bool force_partitions = false;
   // Stop at the first violation (the batch form does; a single run may go on to the end).
   bool stop_at_violation = true;
+  // A line per event handled by a correct gateway on stderr: what it received or which timer
+  // fired, what it signed, and its engine's height, round, step and lock afterwards.
+  bool trace = false;
 };
 
 inline constexpr std::uint64_t kTickMs = 10;
@@ -67,7 +70,7 @@ struct ConsensusSimResult {
   std::vector<Violation> violations;
   bool liveness_failure = false;
   std::string liveness_detail;
-  std::string fault_mix;  // what this seed drew, for the log
+  std::string fault_mix;     // what this seed drew, for the log
   std::uint64_t blocks = 0;  // height reached by all correct gateways
   std::uint64_t transactions_committed = 0;
   std::uint64_t messages_sent = 0;

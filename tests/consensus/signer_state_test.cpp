@@ -2,7 +2,9 @@
 // without a lock, a valid value, an own proposal and own votes; every truncation refused as
 // truncated; a bad version, step, block, proposal or vote; too many votes; inconsistent records
 // (own messages of another height or round, a lock or valid value from a later round or of
-// another height); trailing bytes.
+// another height, a lock without a valid value at its round or later); the valid value's polka
+// (round trip, bound, and every way a polka can fail to justify the valid value); trailing
+// bytes.
 #include "consensus/signer_state.h"
 
 #include <gtest/gtest.h>
@@ -57,6 +59,20 @@ SignerState locked() {
   return s;
 }
 
+// Validator i's prevote at (7, round) for `block`.
+ledger::Vote prevote_of(std::uint16_t i, Round round, const ledger::Block& block) {
+  return ledger::sign_vote(validator_key(i), chain_id(), ledger::VoteType::kPrevote, Height{7},
+                           round, ledger::block_hash(block), GatewayId{i});
+}
+
+// A lock with its valid value's polka: three prevotes for it at the valid round.
+SignerState with_polka() {
+  SignerState s = locked();
+  for (std::uint16_t i = 0; i < 3; ++i)
+    s.valid_polka.push_back(prevote_of(i, Round{3}, sample_block(5)));
+  return s;
+}
+
 SignerState valid_only() {
   SignerState s = bare();
   s.valid_round = Round{1};
@@ -85,7 +101,8 @@ std::vector<Sample> samples() {
           {"bare", bare()},
           {"locked", locked()},
           {"valid only", valid_only()},
-          {"own proposal", proposer()}};
+          {"own proposal", proposer()},
+          {"polka", with_polka()}};
 }
 
 TEST(SignerState, RoundTrips) {
@@ -102,8 +119,8 @@ TEST(SignerState, RoundTrips) {
 TEST(SignerState, LayoutIsTheDocumentedOne) {
   const SignerState s = bare();
   const Bytes bytes = encode(s);
-  // version, height, round, step, no lock, no valid value, no proposal, no votes.
-  ASSERT_EQ(bytes.size(), 1u + 8 + 4 + 1 + 4 + 4 + 4 + 1);
+  // version, height, round, step, no lock, no valid value, no proposal, no votes, no polka.
+  ASSERT_EQ(bytes.size(), 1u + 8 + 4 + 1 + 4 + 4 + 4 + 1 + 2);
   EXPECT_EQ(bytes[0], kSignerStateVersion);
   EXPECT_EQ(ledger::fixture::be_at(bytes, 1, 8), 7u);
   EXPECT_EQ(ledger::fixture::be_at(bytes, 9, 4), 3u);
@@ -111,12 +128,21 @@ TEST(SignerState, LayoutIsTheDocumentedOne) {
   EXPECT_EQ(ledger::fixture::be_at(bytes, kLockedAt, 4), 0xffffffffu);
   EXPECT_EQ(ledger::fixture::be_at(bytes, 18, 4), 0xffffffffu);
   EXPECT_EQ(ledger::fixture::be_at(bytes, 22, 4), 0u);
-  EXPECT_EQ(bytes.back(), 0u);
+  EXPECT_EQ(bytes[26], 0u);
+  EXPECT_EQ(ledger::fixture::be_at(bytes, 27, 2), 0u);
 
   const Bytes with_lock = encode(locked());
   EXPECT_EQ(ledger::fixture::be_at(with_lock, kLockedAt, 4), 2u);
   EXPECT_EQ(ledger::fixture::be_at(with_lock, kLockedAt + 4, 4),
             ledger::encode(sample_block(2)).size());
+
+  // The polka is the tail: a u16 count, then each prevote with a u8 length.
+  const SignerState p = with_polka();
+  const Bytes with_votes = encode(p);
+  const std::size_t vote_bytes = ledger::encode(p.valid_polka[0]).size();
+  const std::size_t polka_at = with_votes.size() - 2 - 3 * (1 + vote_bytes);
+  EXPECT_EQ(ledger::fixture::be_at(with_votes, polka_at, 2), 3u);
+  EXPECT_EQ(with_votes[polka_at + 2], vote_bytes);
 }
 
 TEST(SignerState, EveryTruncationFails) {
@@ -133,7 +159,7 @@ TEST(SignerState, EveryTruncationFails) {
 
 TEST(SignerState, BadVersionIsRefused) {
   const Bytes bytes = encode(locked());
-  for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{2}, std::uint8_t{0xff}}) {
+  for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{3}, std::uint8_t{0xff}}) {
     auto decoded = decode_signer_state(with_byte(bytes, 0, v));
     ASSERT_FALSE(decoded.ok());
     EXPECT_EQ(decoded.error(), SignerStateError::kBadVersion);
@@ -163,35 +189,54 @@ TEST(SignerState, BadLockedBlockIsRefused) {
 }
 
 TEST(SignerState, BadProposalAndBadVoteAreRefused) {
-  // The own proposal is the last field before the (empty) vote list.
+  // The own proposal is the last field before the (empty) vote list and (empty) polka.
   const SignerState p = proposer();
   const Bytes bytes = encode(p);
   const std::size_t proposal_bytes = ledger::encode(*p.own_proposal).size();
-  const std::size_t proposal_at = bytes.size() - 1 - proposal_bytes;
+  const std::size_t proposal_at = bytes.size() - 1 - 2 - proposal_bytes;
   auto bad_proposal = decode_signer_state(with_byte(bytes, proposal_at, 9));
   ASSERT_FALSE(bad_proposal.ok());
   EXPECT_EQ(bad_proposal.error(), SignerStateError::kBadProposal);
 
-  // The last vote is the record's tail.
+  // The last own vote comes just before the (empty) polka.
   const SignerState l = locked();
   const Bytes votes = encode(l);
-  const std::size_t vote_at = votes.size() - ledger::encode(l.own_votes.back()).size();
+  const std::size_t vote_at = votes.size() - 2 - ledger::encode(l.own_votes.back()).size();
   auto bad_vote = decode_signer_state(with_byte(votes, vote_at, 9));
   ASSERT_FALSE(bad_vote.ok());
   EXPECT_EQ(bad_vote.error(), SignerStateError::kBadVote);
+
+  // The last polka vote is the record's tail.
+  const SignerState w = with_polka();
+  const Bytes polka = encode(w);
+  const std::size_t polka_vote_at = polka.size() - ledger::encode(w.valid_polka.back()).size();
+  auto bad_polka_vote = decode_signer_state(with_byte(polka, polka_vote_at, 9));
+  ASSERT_FALSE(bad_polka_vote.ok());
+  EXPECT_EQ(bad_polka_vote.error(), SignerStateError::kBadVote);
 }
 
 TEST(SignerState, TooManyVotesIsRefused) {
-  const Bytes bytes = encode(bare());  // ends with the vote count, 0
+  const Bytes bytes = encode(bare());  // ends with the vote count, 0, and the polka count, 0
+  const std::size_t count_at = bytes.size() - 3;
   for (std::uint8_t count : {std::uint8_t{3}, std::uint8_t{0xff}}) {
-    auto decoded = decode_signer_state(with_byte(bytes, bytes.size() - 1, count));
+    auto decoded = decode_signer_state(with_byte(bytes, count_at, count));
     ASSERT_FALSE(decoded.ok());
     EXPECT_EQ(decoded.error(), SignerStateError::kTooManyVotes);
   }
   // Two is the bound; announcing them without the bytes is a truncation.
-  auto two = decode_signer_state(with_byte(bytes, bytes.size() - 1, 2));
+  const Bytes announced = with_byte(bytes, count_at, 2);
+  auto two = decode_signer_state(ByteView(announced).first(count_at + 1));
   ASSERT_FALSE(two.ok());
   EXPECT_EQ(two.error(), SignerStateError::kTruncated);
+
+  // A polka holds at most one prevote per validator.
+  Bytes polka = bytes;
+  const std::uint16_t above = static_cast<std::uint16_t>(limits::kValidatorsMax + 1);
+  polka[polka.size() - 2] = static_cast<std::uint8_t>(above >> 8);
+  polka[polka.size() - 1] = static_cast<std::uint8_t>(above & 0xff);
+  auto too_many = decode_signer_state(polka);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.error(), SignerStateError::kTooManyVotes);
 }
 
 TEST(SignerState, InconsistentRecordsAreRefused) {
@@ -238,11 +283,71 @@ TEST(SignerState, InconsistentRecordsAreRefused) {
                                            std::nullopt, sample_block(), GatewayId{0});
     cases.emplace_back("own proposal of another round", s);
   }
+  {
+    SignerState s = locked();
+    s.valid_round.reset();
+    s.valid_value.reset();
+    cases.emplace_back("lock without a valid value", s);
+  }
+  {
+    SignerState s = locked();
+    s.locked_round = Round{3};
+    s.valid_round = Round{2};
+    cases.emplace_back("valid value older than the lock", s);
+  }
   for (const auto& [name, state] : cases) {
     SCOPED_TRACE(name);
     auto decoded = decode_signer_state(encode(state));
     ASSERT_FALSE(decoded.ok());
     EXPECT_EQ(decoded.error(), SignerStateError::kInconsistent);
+  }
+}
+
+TEST(SignerState, PolkaThatDoesNotJustifyTheValidValueIsRefused) {
+  std::vector<std::pair<std::string, SignerState>> cases;
+  {
+    SignerState s = bare();
+    s.valid_polka = {prevote_of(0, Round{3}, sample_block(5))};
+    cases.emplace_back("polka without a valid value", s);
+  }
+  {
+    SignerState s = with_polka();
+    s.valid_polka[1] = prevote_of(1, Round{2}, sample_block(5));
+    cases.emplace_back("prevote of another round", s);
+  }
+  {
+    SignerState s = with_polka();
+    s.valid_polka[1] = prevote_of(1, Round{3}, sample_block(2));
+    cases.emplace_back("prevote for another block", s);
+  }
+  {
+    SignerState s = with_polka();
+    s.valid_polka[1] =
+        ledger::sign_vote(validator_key(1), chain_id(), ledger::VoteType::kPrecommit, Height{7},
+                          Round{3}, ledger::block_hash(sample_block(5)), GatewayId{1});
+    cases.emplace_back("precommit", s);
+  }
+  {
+    SignerState s = with_polka();
+    s.valid_polka[1] = ledger::sign_vote(validator_key(1), chain_id(), ledger::VoteType::kPrevote,
+                                         Height{7}, Round{3}, std::nullopt, GatewayId{1});
+    cases.emplace_back("nil prevote", s);
+  }
+  {
+    SignerState s = with_polka();
+    s.valid_polka[2] = s.valid_polka[1];
+    cases.emplace_back("repeated validator", s);
+  }
+  {
+    SignerState s = with_polka();
+    std::swap(s.valid_polka[0], s.valid_polka[2]);
+    cases.emplace_back("validators out of order", s);
+  }
+  for (const auto& [name, state] : cases) {
+    SCOPED_TRACE(name);
+    auto decoded = decode_signer_state(encode(state));
+    ASSERT_FALSE(decoded.ok());
+    EXPECT_EQ(decoded.error(), SignerStateError::kBadPolka);
   }
 }
 
@@ -260,7 +365,7 @@ TEST(SignerState, NamesOfStepsAndErrors) {
   EXPECT_STREQ(to_string(Step::kPropose), "propose");
   EXPECT_STREQ(to_string(Step::kPrevote), "prevote");
   EXPECT_STREQ(to_string(Step::kPrecommit), "precommit");
-  for (std::uint8_t e = 1; e <= 9; ++e)
+  for (std::uint8_t e = 1; e <= 10; ++e)
     EXPECT_STRNE(to_string(static_cast<SignerStateError>(e)), "unknown signer state error");
 }
 
