@@ -66,9 +66,9 @@ std::string format_result(const sim::ConsensusSimResult& r) {
   std::string verdict = r.ok() ? "PASS" : "FAIL";
   std::string line = fmt::format(
       "seed {}: {} blocks {} txs {} rounds<={} msgs {} (dropped {}) crashes {} partitions {} "
-      "equivocations {}",
+      "equivocations {} split-lock attacks {}",
       r.seed, verdict, r.blocks, r.transactions_committed, r.max_round, r.messages_sent,
-      r.messages_dropped, r.crashes, r.partitions, r.equivocations_detected);
+      r.messages_dropped, r.crashes, r.partitions, r.equivocations_detected, r.split_lock_attacks);
   for (const auto& v : r.violations)
     line += fmt::format("\n  violation {} at {} ms: {}", v.invariant, v.at_ms, v.detail);
   if (r.liveness_failure) line += "\n  liveness failure: " + r.liveness_detail;
@@ -129,7 +129,7 @@ int run_sim_consensus(const ConsensusOptions& options) {
     t.join();
 
   std::uint64_t violations = 0, liveness = 0, blocks = 0, txs = 0, messages = 0, crashes = 0,
-                equivocations = 0, verified = 0, sim_ms = 0;
+                equivocations = 0, verified = 0, sim_ms = 0, split_locks = 0;
   std::vector<std::uint64_t> failing;
   std::vector<std::uint64_t> latencies;
   std::map<std::string, std::uint64_t> by_invariant;
@@ -143,6 +143,7 @@ int run_sim_consensus(const ConsensusOptions& options) {
     messages += r.messages_sent;
     crashes += r.crashes;
     equivocations += r.equivocations_detected;
+    split_locks += r.split_lock_attacks;
     verified += r.signatures_verified;
     sim_ms += r.sim_ms;
     latencies.insert(latencies.end(), r.commit_latency_ms.begin(), r.commit_latency_ms.end());
@@ -164,6 +165,7 @@ int run_sim_consensus(const ConsensusOptions& options) {
     j["messages"] = messages;
     j["crashes"] = crashes;
     j["equivocations_detected"] = equivocations;
+    j["split_lock_attacks"] = split_locks;
     j["signature_verifications"] = verified;
     j["simulated_ms"] = sim_ms;
     j["commit_latency_ms"] = {{"p50", pct(0.5)}, {"p99", pct(0.99)}};
@@ -236,21 +238,8 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   consensus->callback([opts, &exit_code] {
     if (opts->config.byzantine * 3 >= opts->config.gateways && opts->config.byzantine > 0)
       throw CLI::ValidationError("--byzantine", "must be at most floor((gateways-1)/3)");
-    // A broken lock or quorum rule shows only against a Byzantine gateway that equivocates,
-    // and a skipped WAL only across a crash: those faults force them into the mix.
-    if (opts->fault == "ignore-lock") {
-      opts->config.faults.ignore_lock = true;
-      opts->config.force_equivocation = true;
-      opts->config.force_partitions = true;
-    } else if (opts->fault == "two-thirds-quorum") {
-      opts->config.faults.two_thirds_quorum = true;
-      opts->config.force_equivocation = true;
-    } else if (opts->fault == "skip-wal") {
-      opts->config.faults.skip_wal = true;
-      opts->config.force_crashes = true;
-    } else if (opts->fault != "none") {
+    if (!sim::inject_fault(opts->fault, opts->config))
       throw CLI::ValidationError("--inject-fault", "unknown fault: " + opts->fault);
-    }
     exit_code = run_sim_consensus(*opts);
   });
 }

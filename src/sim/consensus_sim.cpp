@@ -11,6 +11,7 @@
 
 #include "base/check.h"
 #include "consensus/message.h"
+#include "consensus/proposer.h"
 #include "consensus/replica.h"
 #include "crypto/random.h"
 #include "ledger/contract.h"
@@ -50,14 +51,17 @@ enum Behaviour : std::uint32_t {
   kSilence = 1u << 4,
   kFlood = 1u << 5,
   kGarbage = 1u << 6,
+  kSplitLock = 1u << 7,
 };
-constexpr std::uint32_t kAllBehaviours = (1u << 7) - 1;
+constexpr int kBehaviourCount = 8;
+constexpr std::uint32_t kAllBehaviours = (1u << kBehaviourCount) - 1;
 
 std::string describe_behaviours(std::uint32_t b) {
-  static const char* names[] = {"equivocate", "invalid-votes", "bad-signatures", "stale-future",
-                                "silence",    "flood",         "garbage"};
+  static const char* names[kBehaviourCount] = {
+      "equivocate", "invalid-votes", "bad-signatures", "stale-future",
+      "silence",    "flood",         "garbage",        "split-lock"};
   std::string out;
-  for (int i = 0; i < 7; ++i) {
+  for (int i = 0; i < kBehaviourCount; ++i) {
     if ((b & (1u << i)) == 0) continue;
     if (!out.empty()) out += "+";
     out += names[i];
@@ -234,6 +238,7 @@ class Simulation {
                                                       gateway_key(config.seed, i).public_key(), 1});
     }
     chain_id_ = genesis_.chain_id();
+    schedule_.emplace(genesis_);
     draw_faults();
   }
 
@@ -295,6 +300,7 @@ class Simulation {
       n.byzantine = true;
       n.behaviours = static_cast<std::uint32_t>(rng_.uniform(kAllBehaviours + 1));
       if (config_.force_equivocation) n.behaviours = (n.behaviours | kEquivocate) & ~kSilence;
+      if (config_.force_split_lock) n.behaviours = (n.behaviours | kSplitLock) & ~kSilence;
     }
     for (Node& n : nodes_) {
       if (mix_.skew_max_ms > 0) {
@@ -390,6 +396,8 @@ class Simulation {
   void note_proposal(const Message& m) {
     if (const auto* p = std::get_if<ledger::Proposal>(&m)) {
       if (p->round.value() == 0) first_proposal_ms_.emplace(p->height, now_ms_);
+      if (split_ && p->height == split_->height && p->round.value() == split_->round.value() + 1)
+        split_->next_value = ledger::block_hash(p->block);
     }
   }
 
@@ -452,17 +460,13 @@ class Simulation {
     } else if (auto* c = std::get_if<consensus::Committed>(&action)) {
       max_round_ = std::max<std::uint64_t>(max_round_, c->round.value());
       if (n.byzantine) return;
-      // The adversarial partition: cut off a gateway right after it decides, before it can
-      // hand the block to the others (who then go on deciding that height without it).
-      if (mix_.partitions && faulty_phase() && !c->by_sync && blocked_.empty() &&
+      if (split_ && split_->decider == i && split_->height == c->height && !c->by_sync) {
+        isolate(i);  // the split-lock attack's last move: the decider must not tell the others
+      } else if (mix_.partitions && faulty_phase() && !c->by_sync && blocked_.empty() &&
           rng_.unit() < (config_.force_partitions ? 0.5 : 0.05)) {
-        ++result_.partitions;
-        for (std::size_t o = 0; o < nodes_.size(); ++o) {
-          if (o == i) continue;
-          blocked_.insert({i, o});
-          blocked_.insert({o, i});
-        }
-        push(Event{now_ms_ + 1000 + rng_.uniform(3000), 0, EventKind::kPartitionEnd});
+        // The adversarial partition: cut off a gateway right after it decides, before it can
+        // hand the block to the others (who then go on deciding that height without it).
+        isolate(i);
       }
       if (auto v = checker_.on_commit(i, n.store.at(c->height), now_ms_))
         result_.violations.push_back(*v);
@@ -574,6 +578,17 @@ class Simulation {
                e.decided() ? " decided" : "");
   }
 
+  void isolate(std::size_t i) {
+    ++result_.partitions;
+    blocked_.clear();
+    for (std::size_t o = 0; o < nodes_.size(); ++o) {
+      if (o == i) continue;
+      blocked_.insert({i, o});
+      blocked_.insert({o, i});
+    }
+    push(Event{now_ms_ + 1000 + rng_.uniform(3000), 0, EventKind::kPartitionEnd});
+  }
+
   void partition() {
     if (!faulty_phase()) return;
     ++result_.partitions;
@@ -676,6 +691,110 @@ class Simulation {
         ledger::sign_vote(key_of(i), chain_id_, v.type, v.height, v.round, v.block, v.validator)});
   }
 
+  // The split-lock attack: a Byzantine proposer, with the network on its side, drives the
+  // correct gateways into the one situation that only the lock rule (L22, L28) keeps safe.
+  // At its round r it shows its block v to `lockers` (just enough correct gateways that with
+  // its own vote they make a quorum) and another block to the rest, who include the proposer
+  // of round r+1. The lockers see a polka for v, lock on it and precommit it; the attacker's
+  // precommit for v goes to one of them only, the decider, which decides v and is then cut
+  // off. The other lockers move to round r+1 locked on v, where a correct proposer that never
+  // saw v proposes a fresh block, and the attacker votes for it. Correct lockers prevote nil
+  // and the height goes on safely; lockers that ignore their lock give that block a quorum,
+  // and it is decided beside v.
+  struct SplitLock {
+    std::size_t attacker = 0;
+    Height height;
+    Round round;
+    ledger::Hash256 value{};  // v
+    Bytes proposal;           // the proposal of v, and of the other block, as sent
+    Bytes other_proposal;
+    ledger::Hash256 other_value{};
+    std::set<std::size_t> lockers;
+    std::size_t decider = 0;
+    std::optional<ledger::Hash256> next_value;  // the proposal of round r+1, once sent
+  };
+
+  // Starts the attack with proposal `p` of attacker `i` if it can work here: the next round's
+  // proposer is correct and enough correct gateways are left to lock.
+  bool start_split_lock(std::size_t i, const ledger::Proposal& p) {
+    if (!faulty_phase() || p.valid_round || (split_ && split_->height >= p.height)) return false;
+    const std::size_t next = schedule_->proposer(p.height, Round{p.round.value() + 1}).value();
+    if (next == i || nodes_[next].byzantine) return false;
+    // A quorum is the least power above 2/3 (every validator has power 1 here).
+    const std::size_t quorum = 2 * nodes_.size() / 3 + 1;
+    std::vector<std::size_t> candidates;
+    for (std::size_t o = 0; o < nodes_.size(); ++o) {
+      if (o != next && !nodes_[o].byzantine) candidates.push_back(o);
+    }
+    if (candidates.size() < quorum - 1) return false;
+    for (std::size_t k = candidates.size(); k > 1; --k)
+      std::swap(candidates[k - 1], candidates[rng_.uniform(k)]);
+    SplitLock attack;
+    attack.attacker = i;
+    attack.height = p.height;
+    attack.round = p.round;
+    attack.value = ledger::block_hash(p.block);
+    attack.lockers.insert(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(quorum - 1));
+    attack.decider = candidates[0];
+    ledger::Block other = p.block;
+    other.transactions.clear();
+    other.header.timestamp_ms += 1;
+    other = ledger::make_block(other.header, other.transactions);
+    attack.other_value = ledger::block_hash(other);
+    attack.proposal = consensus::encode(Message{p});
+    attack.other_proposal = consensus::encode(Message{ledger::sign_proposal(
+        key_of(i), chain_id_, p.height, p.round, std::nullopt, std::move(other), p.proposer)});
+    if (config_.trace) {
+      std::string lockers;
+      for (std::size_t l : attack.lockers)
+        lockers += fmt::format(" g{}", l);
+      fmt::print(stderr, "{:>6} split-lock by g{} at h{} r{}: lockers{}, decider g{}, next proposer g{}\n",
+                 now_ms_, i, p.height.value(), p.round.value(), lockers, attack.decider, next);
+    }
+    split_ = std::move(attack);
+    ++result_.split_lock_attacks;
+    return true;
+  }
+
+  // Sends what the attacker `i` sends at the attacked height's rounds r and r+1; false for
+  // anything else (the attacker's other behaviours apply there).
+  bool split_lock_send(std::size_t i, const std::vector<std::size_t>& to, const Message& m) {
+    if (const auto* p = std::get_if<ledger::Proposal>(&m); p && p->proposer.value() == i) {
+      if (!start_split_lock(i, *p) && !(split_ && split_->attacker == i &&
+                                        split_->height == p->height && split_->round == p->round))
+        return false;
+      for (std::size_t t : to)
+        send(i, t, split_->lockers.contains(t) ? split_->proposal : split_->other_proposal);
+      return true;
+    }
+    const auto* v = std::get_if<ledger::Vote>(&m);
+    if (!v || !split_ || split_->attacker != i || v->height != split_->height ||
+        v->validator.value() != i) {
+      return false;
+    }
+    if (v->round == split_->round) {
+      for (std::size_t t : to) {
+        ledger::Vote vote = *v;
+        if (v->type == ledger::VoteType::kPrevote) {
+          vote.block = split_->lockers.contains(t) ? split_->value : split_->other_value;
+        } else {
+          vote.block = t == split_->decider ? std::optional(split_->value) : std::nullopt;
+        }
+        send(i, t, resign_vote(i, vote));
+      }
+      return true;
+    }
+    if (v->round.value() == split_->round.value() + 1 && split_->next_value) {
+      ledger::Vote vote = *v;
+      vote.block = *split_->next_value;
+      const Bytes bytes = resign_vote(i, vote);
+      for (std::size_t t : to)
+        send(i, t, bytes);
+      return true;
+    }
+    return false;
+  }
+
   void byzantine_send(std::size_t i, const std::vector<std::size_t>& to, const Bytes& bytes) {
     Node& n = nodes_[i];
     const std::uint32_t b = n.behaviours;
@@ -683,6 +802,7 @@ class Simulation {
     auto decoded = consensus::decode_message(bytes);
     KMCHAIN_CHECK(decoded.ok());
     const Message& m = *decoded;
+    if ((b & kSplitLock) && split_lock_send(i, to, m)) return;
     const auto self = GatewayId{static_cast<std::uint16_t>(i)};
     for (std::size_t t : to) {
       Bytes out = bytes;
@@ -875,6 +995,8 @@ class Simulation {
   std::map<std::size_t, std::uint32_t> next_node_;
   std::map<std::size_t, crypto::Ed25519KeyPair> keys_;
   std::map<std::pair<std::uint64_t, std::uint32_t>, ledger::Hash256> alt_blocks_;
+  std::optional<consensus::ProposerSchedule> schedule_;  // from genesis_, once it is filled
+  std::optional<SplitLock> split_;
   std::map<Height, std::uint64_t> first_proposal_ms_;
   std::set<Height> latency_recorded_;
   ConsensusSimResult result_;
@@ -885,6 +1007,23 @@ class Simulation {
 ConsensusSimResult run_consensus_sim(const ConsensusSimConfig& config) {
   Simulation sim(config);
   return sim.run();
+}
+
+bool inject_fault(std::string_view name, ConsensusSimConfig& config) {
+  if (name == "none") return true;
+  if (name == "ignore-lock") {
+    config.faults.ignore_lock = true;
+    config.force_split_lock = true;
+  } else if (name == "two-thirds-quorum") {
+    config.faults.two_thirds_quorum = true;
+    config.force_equivocation = true;
+  } else if (name == "skip-wal") {
+    config.faults.skip_wal = true;
+    config.force_crashes = true;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace kmchain::sim

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "consensus/engine.h"
@@ -47,6 +48,8 @@ struct ConsensusSimConfig {
   bool force_crashes = false;
   // Force equivocation onto every Byzantine gateway.
   bool force_equivocation = false;
+  // Force the split-lock attack onto every Byzantine gateway (a broken lock rule forks on it).
+  bool force_split_lock = false;
   // Force partitions into the fault mix (a gateway that decided must be cut off for a broken
   // lock rule to fork the others).
   bool force_partitions = false;
@@ -79,6 +82,7 @@ struct ConsensusSimResult {
   std::uint64_t crashes = 0;
   std::uint64_t partitions = 0;
   std::uint64_t equivocations_detected = 0;
+  std::uint64_t split_lock_attacks = 0;
   std::uint64_t decode_errors = 0;
   std::uint64_t signatures_verified = 0;
   std::uint64_t max_round = 0;
@@ -91,5 +95,13 @@ struct ConsensusSimResult {
 };
 
 ConsensusSimResult run_consensus_sim(const ConsensusSimConfig& config);
+
+// The rules that can be broken on purpose, by name: "ignore-lock", "two-thirds-quorum",
+// "skip-wal". Sets the engine fault and forces into the mix what it takes to show it: the
+// split-lock attack for a broken lock rule, equivocation for a short quorum, crashes for a
+// skipped WAL. "none" changes nothing. False for an unknown name.
+bool inject_fault(std::string_view name, ConsensusSimConfig& config);
+inline constexpr const char* kInjectableFaults[] = {"ignore-lock", "two-thirds-quorum",
+                                                    "skip-wal"};
 
 }  // namespace kmchain::sim
