@@ -132,9 +132,13 @@ class Cluster {
       ++deliveries_;
       delivered_bytes_ += p.bytes.size();
       nodes_[p.to].replica->on_message(gateway(p.from), p.bytes, clock_ms_, out);
-      execute(p.to, out);
+      execute(p.to, out, p.hops);
     }
   }
+
+  // The most message delays between a height's start and its commit at any replica, since
+  // the last call: the commit latency in message delays.
+  std::uint64_t take_commit_hops() { return std::exchange(commit_hops_, 0); }
 
   std::uint64_t signatures_verified() const {
     std::uint64_t s = 0;
@@ -165,6 +169,9 @@ class Cluster {
     std::size_t from;
     std::size_t to;
     Bytes bytes;
+    // Message delays on the causal chain that produced it: a message sent on a timer is 1
+    // hop, one sent on receipt of an h-hop message is h+1.
+    std::uint64_t hops;
   };
 
   static GatewayId gateway(std::size_t i) { return GatewayId{static_cast<std::uint16_t>(i)}; }
@@ -175,7 +182,8 @@ class Cluster {
     });
   }
 
-  void execute(std::size_t i, std::vector<Action>& out) {
+  // `hops`: of the message whose receipt produced `out` (0 for a timer or a submission).
+  void execute(std::size_t i, std::vector<Action>& out, std::uint64_t hops = 0) {
     Node& node = nodes_[i];
     for (Action& action : out) {
       if (auto* wal = std::get_if<consensus::WriteWal>(&action)) {
@@ -184,15 +192,16 @@ class Cluster {
       } else if (auto* store = std::get_if<consensus::StoreBlock>(&action)) {
         node.last_block = std::move(store->stored);
       } else if (auto* send = std::get_if<consensus::SendTo>(&action)) {
-        queue_.push_back(Packet{i, send->to.value(), std::move(send->bytes)});
+        queue_.push_back(Packet{i, send->to.value(), std::move(send->bytes), hops + 1});
       } else if (auto* all = std::get_if<consensus::BroadcastAll>(&action)) {
         for (std::size_t j = 0; j < nodes_.size(); ++j) {
-          if (j != i) queue_.push_back(Packet{i, j, all->bytes});
+          if (j != i) queue_.push_back(Packet{i, j, all->bytes, hops + 1});
         }
       } else if (auto* schedule = std::get_if<consensus::Schedule>(&action)) {
         node.timers.push_back(Timer{schedule->timeout, schedule->at_ms});
       } else if (auto* committed = std::get_if<consensus::Committed>(&action)) {
         committed_transactions_ += committed->transactions;
+        commit_hops_ = std::max(commit_hops_, hops);
       }
       // ServeBlocks: a replica that is behind asks for blocks; never on a perfect network.
     }
@@ -236,6 +245,7 @@ class Cluster {
   std::uint64_t timeouts_fired_ = 0;
   std::uint64_t committed_transactions_ = 0;
   std::uint64_t wal_bytes_ = 0;
+  std::uint64_t commit_hops_ = 0;
 };
 
 // A valid join through gateway g, on what g's mempool expects (pending joins included).
@@ -271,6 +281,8 @@ void run_heights(benchmark::State& state, std::size_t joins) {
   const std::uint64_t bytes0 = cluster.delivered_bytes();
   const std::uint64_t wal0 = cluster.wal_bytes();
   const std::uint64_t txs0 = cluster.committed_transactions();
+  (void)cluster.take_commit_hops();
+  std::uint64_t commit_hops = 0;
   std::uint64_t height = 1;
   for (auto _ : state) {
     ++height;
@@ -286,6 +298,7 @@ void run_heights(benchmark::State& state, std::size_t joins) {
       state.SkipWithError("the network stalled");
       break;
     }
+    commit_hops += cluster.take_commit_hops();
   }
   const auto heights = static_cast<double>(height - 1);
   if (heights == 0) return;
@@ -302,6 +315,8 @@ void run_heights(benchmark::State& state, std::size_t joins) {
       count(static_cast<double>(cluster.committed_transactions() - txs0) /
             (heights * static_cast<double>(p)));
   state.counters["timeouts_fired"] = count(static_cast<double>(cluster.timeouts_fired()));
+  // Message delays from the start of a height to its commit at the last replica.
+  state.counters["commit_msg_delays"] = count(static_cast<double>(commit_hops) / heights);
 }
 
 void BM_EngineHeight(benchmark::State& state) {

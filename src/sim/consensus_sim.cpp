@@ -57,9 +57,9 @@ constexpr int kBehaviourCount = 8;
 constexpr std::uint32_t kAllBehaviours = (1u << kBehaviourCount) - 1;
 
 std::string describe_behaviours(std::uint32_t b) {
-  static const char* names[kBehaviourCount] = {
-      "equivocate", "invalid-votes", "bad-signatures", "stale-future",
-      "silence",    "flood",         "garbage",        "split-lock"};
+  static const char* names[kBehaviourCount] = {"equivocate",   "invalid-votes", "bad-signatures",
+                                               "stale-future", "silence",       "flood",
+                                               "garbage",      "split-lock"};
   std::string out;
   for (int i = 0; i < kBehaviourCount; ++i) {
     if ((b & (1u << i)) == 0) continue;
@@ -463,7 +463,7 @@ class Simulation {
       if (split_ && split_->decider == i && split_->height == c->height && !c->by_sync) {
         isolate(i);  // the split-lock attack's last move: the decider must not tell the others
       } else if (mix_.partitions && faulty_phase() && !c->by_sync && blocked_.empty() &&
-          rng_.unit() < (config_.force_partitions ? 0.5 : 0.05)) {
+                 rng_.unit() < (config_.force_partitions ? 0.5 : 0.05)) {
         // The adversarial partition: cut off a gateway right after it decides, before it can
         // hand the block to the others (who then go on deciding that height without it).
         isolate(i);
@@ -734,7 +734,8 @@ class Simulation {
     attack.height = p.height;
     attack.round = p.round;
     attack.value = ledger::block_hash(p.block);
-    attack.lockers.insert(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(quorum - 1));
+    attack.lockers.insert(candidates.begin(),
+                          candidates.begin() + static_cast<std::ptrdiff_t>(quorum - 1));
     attack.decider = candidates[0];
     ledger::Block other = p.block;
     other.transactions.clear();
@@ -748,7 +749,8 @@ class Simulation {
       std::string lockers;
       for (std::size_t l : attack.lockers)
         lockers += fmt::format(" g{}", l);
-      fmt::print(stderr, "{:>6} split-lock by g{} at h{} r{}: lockers{}, decider g{}, next proposer g{}\n",
+      fmt::print(stderr,
+                 "{:>6} split-lock by g{} at h{} r{}: lockers{}, decider g{}, next proposer g{}\n",
                  now_ms_, i, p.height.value(), p.round.value(), lockers, attack.decider, next);
     }
     split_ = std::move(attack);

@@ -101,7 +101,6 @@ ConsensusSimResult run_consensus_sim(const ConsensusSimConfig& config);
 // split-lock attack for a broken lock rule, equivocation for a short quorum, crashes for a
 // skipped WAL. "none" changes nothing. False for an unknown name.
 bool inject_fault(std::string_view name, ConsensusSimConfig& config);
-inline constexpr const char* kInjectableFaults[] = {"ignore-lock", "two-thirds-quorum",
-                                                    "skip-wal"};
+inline constexpr const char* kInjectableFaults[] = {"ignore-lock", "two-thirds-quorum", "skip-wal"};
 
 }  // namespace kmchain::sim

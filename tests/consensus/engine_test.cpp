@@ -942,6 +942,56 @@ TEST(Engine, RestartKeepsTheLock) {
   expect_own_vote(out, VoteType::kPrevote, 1, std::nullopt);
 }
 
+TEST(Engine, RestartedProposerStillRelaysThePolkaOfItsValidValue) {
+  // Height 1 round 0: own proposal, polka with 1 and 2: locked, and the precommit's record
+  // holds the valid value with its polka.
+  Harness first;
+  const auto proposals0 = broadcast_proposals(first.start(1));
+  ASSERT_EQ(proposals0.size(), 1u);
+  const ledger::Hash256 id = ledger::block_hash(proposals0[0].block);
+  const auto locked = persisted(first.votes({1, 2}, VoteType::kPrevote, 1, 0, id));
+  ASSERT_FALSE(locked.empty());
+  const SignerState record = locked.back();
+  ASSERT_EQ(record.locked_round, Round{0});
+  ASSERT_EQ(record.valid_polka.size(), 3u);
+
+  // A crash: the restarted engine knows no vote but its own and those of the record. Where it
+  // proposes again (round 4) it re-proposes the value and must still show its polka, or a
+  // validator that missed round 0 could never prevote it (L28) and the height would stall.
+  Harness t;
+  t.start(1, record);
+  const auto out = t.votes({1, 2}, VoteType::kPrevote, 1, 4, std::nullopt);
+  ASSERT_EQ(t.engine->round(), Round{4});
+  const auto proposals = broadcast_proposals(out);
+  ASSERT_EQ(proposals.size(), 1u);
+  EXPECT_EQ(proposals[0].valid_round, Round{0});
+  std::set<std::uint16_t> relayed;
+  for (const ledger::Vote& v : broadcast_votes(out, std::nullopt)) {
+    if (v.round == Round{0} && v.type == VoteType::kPrevote && v.block == id)
+      relayed.insert(v.validator.value());
+  }
+  EXPECT_EQ(relayed, (std::set<std::uint16_t>{0, 1, 2}));
+}
+
+TEST(Engine, PolkaAfterPrecommitIsKeptWithTheNewValidValue) {
+  // L36 with step = precommit: the valid value moves to the later round, its polka with it.
+  Harness t;
+  const ledger::Block a = t.locked_in_round_0_now_round_1();
+  const ledger::Block b = Harness::block(2, 2, 2);
+  t.propose(t.proposal(2, 2, 1, std::nullopt, b));  // locked on a: prevote nil
+  t.timeout(2, 1, TimeoutKind::kPrevote);           // precommit nil
+  ASSERT_EQ(t.engine->step(), Step::kPrecommit);
+  t.votes({1, 2, 3}, VoteType::kPrevote, 2, 1, ledger::block_hash(b));
+  const SignerState& s = t.engine->signer_state();
+  EXPECT_EQ(s.locked_value, a);
+  EXPECT_EQ(s.valid_round, Round{1});
+  ASSERT_EQ(s.valid_polka.size(), 3u);
+  for (const ledger::Vote& v : s.valid_polka) {
+    EXPECT_EQ(v.round, Round{1});
+    EXPECT_EQ(v.block, ledger::block_hash(b));
+  }
+}
+
 TEST(Engine, RestoredRecordOfAnotherHeightIsIgnored) {
   Harness first;
   first.prevoted_at_height_2();

@@ -1,8 +1,9 @@
 // consensus::decode_signer_state (the ConsensusWal record) on arbitrary bytes: never crashes;
 // what it accepts encodes back to exactly the input bytes and is consistent the way the decoder
 // promises (values of this height, their rounds at most the current one, own messages of this
-// height and round, at most kOwnVotesMax votes); what it refuses for being short is refused as
-// truncated.
+// height and round, at most kOwnVotesMax votes, a lock backed by a valid value at its round or
+// later, a polka of distinct validators' prevotes for the valid value at its round); what it
+// refuses for being short is refused as truncated.
 #include <cstddef>
 #include <cstdint>
 
@@ -13,8 +14,9 @@ using namespace kmchain;
 
 namespace {
 
-// version, height, round, step, locked round, valid round, proposal length, vote count
-constexpr std::size_t kMinimalBytes = 1 + 8 + 4 + 1 + 4 + 4 + 4 + 1;
+// version, height, round, step, locked round, valid round, proposal length, vote count,
+// polka count
+constexpr std::size_t kMinimalBytes = 1 + 8 + 4 + 1 + 4 + 4 + 4 + 1 + 2;
 
 }  // namespace
 
@@ -25,10 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using E = consensus::SignerStateError;
     const E e = state.error();
     if (size == 0) KMCHAIN_FUZZ_ASSERT(e == E::kTruncated);
-    if (size > 0) KMCHAIN_FUZZ_ASSERT((e == E::kBadVersion) == (data[0] != 1));
-    // Shorter than the smallest record (no values, no proposal, no votes), nothing but the
-    // layout can be wrong: a vote count or a consistency check is never reached.
-    if (size < kMinimalBytes) {
+    if (size > 0)
+      KMCHAIN_FUZZ_ASSERT((e == E::kBadVersion) == (data[0] != consensus::kSignerStateVersion));
+    // Shorter than the smallest record up to its vote count (no values, no proposal), nothing
+    // but the layout can be wrong: a vote count or a consistency check is never reached.
+    if (size < kMinimalBytes - 2) {
       KMCHAIN_FUZZ_ASSERT(e == E::kTruncated || e == E::kBadVersion || e == E::kBadStep ||
                           e == E::kBadBlock || e == E::kBadProposal);
     }
@@ -52,6 +55,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const ledger::Vote& v : s.own_votes)
     KMCHAIN_FUZZ_ASSERT(v.height == s.height && v.round == s.round);
+  if (s.locked_round) KMCHAIN_FUZZ_ASSERT(s.valid_round && *s.valid_round >= *s.locked_round);
+  KMCHAIN_FUZZ_ASSERT(s.valid_polka.size() <= limits::kValidatorsMax);
+  if (!s.valid_polka.empty()) KMCHAIN_FUZZ_ASSERT(s.valid_value.has_value());
+  for (std::size_t i = 0; i < s.valid_polka.size(); ++i) {
+    const ledger::Vote& v = s.valid_polka[i];
+    KMCHAIN_FUZZ_ASSERT(v.type == ledger::VoteType::kPrevote && v.height == s.height &&
+                        v.round == *s.valid_round && v.block == ledger::block_hash(*s.valid_value));
+    if (i > 0) KMCHAIN_FUZZ_ASSERT(s.valid_polka[i - 1].validator < v.validator);
+  }
 
   const Bytes encoded = consensus::encode(s);
   KMCHAIN_FUZZ_ASSERT(encoded.size() == input.size());

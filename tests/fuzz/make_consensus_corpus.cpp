@@ -339,6 +339,12 @@ int main(int argc, char** argv) {
         fuzz::ledger_key(0), f.chain_id, type, Height{5}, Round{2},
         type == ledger::VoteType::kPrevote ? std::optional{hash} : std::nullopt, GatewayId{0}));
   }
+  // The valid value's polka: prevotes of validators 0..2 for it at its round.
+  for (std::uint16_t v = 0; v < 3; ++v) {
+    full.valid_polka.push_back(
+        ledger::sign_vote(fuzz::ledger_key(v), f.chain_id, ledger::VoteType::kPrevote, Height{5},
+                          Round{2}, ledger::block_hash(*full.valid_value), GatewayId{v}));
+  }
   const Bytes full_bytes = consensus::encode(full);
   KMCHAIN_FUZZ_ASSERT(consensus::decode_signer_state(full_bytes).ok());
   write(ss_dir, "full", full_bytes);
