@@ -11,7 +11,8 @@
 # fuzz_signer_state, fuzz_replica) the budget is 90-110 s, and 10 s each came to 112 s (every
 # target also spends about 1.2 s starting and leak-checking), so it is 8 s each now: about 93 s.
 # fuzz_replica runs whole replica scripts (a few hundred execs/s against tens of thousands for
-# the decoders), so 8 s is some 3000 scripts from its seeds. Longer runs: FUZZ_SECONDS=300.
+# the decoders), so 8 s is some 3000 scripts from its seeds. fuzz_config (the genesis file and
+# gateway config parsers) adds about 9 s. Longer runs: FUZZ_SECONDS=300.
 #
 # Each target starts from a temporary copy of its committed seeds (tests/fuzz/corpus/<target>),
 # so the corpus in the tree is never modified. Prints one line per target with the figures of
@@ -28,7 +29,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${FUZZ_SECONDS:-8}
 targets=(fuzz_rekey_header fuzz_keyring_apply fuzz_rekey_body
   fuzz_transaction fuzz_block fuzz_vote_proposal fuzz_certificate
-  fuzz_message fuzz_signer_state fuzz_replica)
+  fuzz_message fuzz_signer_state fuzz_replica fuzz_config)
 
 # Symbolized stack traces in crash reports: clang-16's runtime does not find llvm-14's
 # llvm-symbolizer (the one Debian installs) by itself.

@@ -9,5 +9,6 @@ namespace kmchain::app {
 void add_sim_command(CLI::App& app, int& exit_code);
 void add_analyze_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
+void add_init_command(CLI::App& app, int& exit_code);
 
 }  // namespace kmchain::app

@@ -1,0 +1,204 @@
+#include "config/gateway_config.h"
+
+#include <toml++/toml.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "base/limits.h"
+
+namespace kmchain::config {
+
+const char* to_string(SubmissionMode m) {
+  switch (m) {
+    case SubmissionMode::kCommit:
+      return "commit";
+    case SubmissionMode::kSync:
+      return "sync";
+  }
+  return "unknown";
+}
+
+namespace {
+
+ConfigError error(std::string field, std::string message) {
+  return ConfigError{std::move(field), std::move(message)};
+}
+
+const std::map<std::string, std::set<std::string>>& schema() {
+  static const std::map<std::string, std::set<std::string>> s = {
+      {"gateway",
+       {"index", "genesis", "identity_key", "certificate", "data_dir", "submission_mode"}},
+      {"listen", {"gateway", "device", "admin"}},
+      {"consensus",
+       {"timeout_propose_ms", "timeout_propose_delta_ms", "timeout_prevote_ms",
+        "timeout_prevote_delta_ms", "timeout_precommit_ms", "timeout_precommit_delta_ms",
+        "timeout_commit_ms", "block_transactions_max"}},
+      {"log", {"level"}},
+  };
+  return s;
+}
+
+class Reader {
+ public:
+  explicit Reader(const toml::table& root) : root_(root) {}
+
+  const toml::node* find(const std::string& table, const std::string& key) const {
+    const toml::table* t = root_[table].as_table();
+    return t == nullptr ? nullptr : t->get(key);
+  }
+
+  Result<std::string, ConfigError> string(const std::string& table, const std::string& key,
+                                          std::optional<std::string> fallback = {}) const {
+    const toml::node* n = find(table, key);
+    if (n == nullptr) {
+      if (fallback) return *fallback;
+      return Err{error(table + "." + key, "missing")};
+    }
+    const auto v = n->value<std::string>();
+    if (!n->is_string() || !v) return Err{error(table + "." + key, "expected a string")};
+    if (v->empty()) return Err{error(table + "." + key, "must not be empty")};
+    return *v;
+  }
+
+  Result<std::uint64_t, ConfigError> integer(const std::string& table, const std::string& key,
+                                             std::optional<std::uint64_t> fallback,
+                                             std::uint64_t min, std::uint64_t max) const {
+    const std::string field = table + "." + key;
+    const toml::node* n = find(table, key);
+    if (n == nullptr) {
+      if (fallback) return *fallback;
+      return Err{error(field, "missing")};
+    }
+    if (!n->is_integer()) return Err{error(field, "expected an integer")};
+    const std::int64_t v = **n->as_integer();
+    if (v < 0 || static_cast<std::uint64_t>(v) < min || static_cast<std::uint64_t>(v) > max) {
+      return Err{error(field, "must be in " + std::to_string(min) + ".." + std::to_string(max) +
+                                  ", got " + std::to_string(v))};
+    }
+    return static_cast<std::uint64_t>(v);
+  }
+
+  Result<Endpoint, ConfigError> endpoint(const std::string& table, const std::string& key) const {
+    auto text = string(table, key);
+    if (!text) return Err{text.error()};
+    auto e = parse_endpoint(*text);
+    if (!e) return Err{error(table + "." + key, e.error())};
+    return *e;
+  }
+
+ private:
+  const toml::table& root_;
+};
+
+#define KMCHAIN_FIELD(var, expr)                       \
+  auto var##_result = (expr);                          \
+  if (!var##_result) return Err{var##_result.error()}; \
+  auto var = std::move(var##_result).value()
+
+}  // namespace
+
+std::string render_gateway_config(const GatewayConfig& c) {
+  const consensus::Timeouts& t = c.timeouts;
+  toml::table root{
+      {"gateway", toml::table{{"index", c.index},
+                              {"genesis", c.genesis},
+                              {"identity_key", c.identity_key},
+                              {"certificate", c.certificate},
+                              {"data_dir", c.data_dir},
+                              {"submission_mode", to_string(c.submission_mode)}}},
+      {"listen", toml::table{{"gateway", to_string(c.listen_gateway)},
+                             {"device", to_string(c.listen_device)},
+                             {"admin", to_string(c.listen_admin)}}},
+      {"consensus",
+       toml::table{
+           {"timeout_propose_ms", static_cast<std::int64_t>(t.propose_ms)},
+           {"timeout_propose_delta_ms", static_cast<std::int64_t>(t.propose_delta_ms)},
+           {"timeout_prevote_ms", static_cast<std::int64_t>(t.prevote_ms)},
+           {"timeout_prevote_delta_ms", static_cast<std::int64_t>(t.prevote_delta_ms)},
+           {"timeout_precommit_ms", static_cast<std::int64_t>(t.precommit_ms)},
+           {"timeout_precommit_delta_ms", static_cast<std::int64_t>(t.precommit_delta_ms)},
+           {"timeout_commit_ms", static_cast<std::int64_t>(t.commit_ms)},
+           {"block_transactions_max", static_cast<std::int64_t>(c.block_transactions_max)}}},
+      {"log", toml::table{{"level", c.log_level}}},
+  };
+  std::ostringstream out;
+  out << "# kmchain gateway " << c.index << " (paths are relative to this file)\n" << root << "\n";
+  return out.str();
+}
+
+Result<GatewayConfig, ConfigError> parse_gateway_config(std::string_view text) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    const auto& at = e.source().begin;
+    return Err{error("", "not valid TOML at line " + std::to_string(at.line) + ", column " +
+                             std::to_string(at.column) + ": " + std::string(e.description()))};
+  }
+  for (const auto& [key, node] : root) {
+    const std::string table(key.str());
+    auto known = schema().find(table);
+    if (known == schema().end()) return Err{error(table, "unknown table")};
+    const toml::table* t = node.as_table();
+    if (t == nullptr) return Err{error(table, "expected a table")};
+    for (const auto& [k, v] : *t) {
+      if (!known->second.contains(std::string(k.str())))
+        return Err{error(table + "." + std::string(k.str()), "unknown key")};
+    }
+  }
+  const Reader r(root);
+  GatewayConfig c;
+  KMCHAIN_FIELD(index, r.integer("gateway", "index", std::nullopt, 0, limits::kGatewaysMax - 1));
+  c.index = static_cast<std::uint16_t>(index);
+  KMCHAIN_FIELD(genesis, r.string("gateway", "genesis"));
+  c.genesis = genesis;
+  KMCHAIN_FIELD(key, r.string("gateway", "identity_key"));
+  c.identity_key = key;
+  KMCHAIN_FIELD(cert, r.string("gateway", "certificate"));
+  c.certificate = cert;
+  KMCHAIN_FIELD(data, r.string("gateway", "data_dir"));
+  c.data_dir = data;
+  KMCHAIN_FIELD(mode, r.string("gateway", "submission_mode", std::string("commit")));
+  if (mode == "commit") {
+    c.submission_mode = SubmissionMode::kCommit;
+  } else if (mode == "sync") {
+    c.submission_mode = SubmissionMode::kSync;
+  } else {
+    return Err{
+        error("gateway.submission_mode", "expected \"commit\" or \"sync\", got \"" + mode + "\"")};
+  }
+  KMCHAIN_FIELD(lg, r.endpoint("listen", "gateway"));
+  c.listen_gateway = lg;
+  KMCHAIN_FIELD(ld, r.endpoint("listen", "device"));
+  c.listen_device = ld;
+  KMCHAIN_FIELD(la, r.endpoint("listen", "admin"));
+  c.listen_admin = la;
+  // Timeouts: at least 1 ms, at most an hour.
+  constexpr std::uint64_t kHourMs = 3'600'000;
+  consensus::Timeouts& t = c.timeouts;
+  const std::pair<const char*, std::uint64_t*> timeouts[] = {
+      {"timeout_propose_ms", &t.propose_ms},
+      {"timeout_propose_delta_ms", &t.propose_delta_ms},
+      {"timeout_prevote_ms", &t.prevote_ms},
+      {"timeout_prevote_delta_ms", &t.prevote_delta_ms},
+      {"timeout_precommit_ms", &t.precommit_ms},
+      {"timeout_precommit_delta_ms", &t.precommit_delta_ms},
+      {"timeout_commit_ms", &t.commit_ms},
+  };
+  for (const auto& [name, field] : timeouts) {
+    KMCHAIN_FIELD(v, r.integer("consensus", name, *field, 1, kHourMs));
+    *field = v;
+  }
+  KMCHAIN_FIELD(block_max, r.integer("consensus", "block_transactions_max",
+                                     c.block_transactions_max, 1, limits::kBlockTransactionsMax));
+  c.block_transactions_max = static_cast<std::uint32_t>(block_max);
+  KMCHAIN_FIELD(level, r.string("log", "level", std::string("info")));
+  if (level != "debug" && level != "info" && level != "warn" && level != "error")
+    return Err{error("log.level", "expected debug, info, warn or error, got \"" + level + "\"")};
+  c.log_level = level;
+  return c;
+}
+
+}  // namespace kmchain::config
