@@ -16,3 +16,12 @@ inline std::string to_string(const ConfigError& e) {
 }
 
 }  // namespace kmchain::config
+
+// Assigns the value of a Result<T, ConfigError> expression to `target`, or returns its error
+// from the enclosing function.
+#define KMCHAIN_CONFIG_ASSIGN(target, expr)                                       \
+  do {                                                                            \
+    auto kmchain_config_result_ = (expr);                                         \
+    if (!kmchain_config_result_.ok()) return Err{kmchain_config_result_.error()}; \
+    target = std::move(kmchain_config_result_).value();                           \
+  } while (false)

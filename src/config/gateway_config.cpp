@@ -92,11 +92,6 @@ class Reader {
   const toml::table& root_;
 };
 
-#define KMCHAIN_FIELD(var, expr)                       \
-  auto var##_result = (expr);                          \
-  if (!var##_result) return Err{var##_result.error()}; \
-  auto var = std::move(var##_result).value()
-
 }  // namespace
 
 std::string render_gateway_config(const GatewayConfig& c) {
@@ -150,17 +145,18 @@ Result<GatewayConfig, ConfigError> parse_gateway_config(std::string_view text) {
   }
   const Reader r(root);
   GatewayConfig c;
-  KMCHAIN_FIELD(index, r.integer("gateway", "index", std::nullopt, 0, limits::kGatewaysMax - 1));
+  std::uint64_t index = 0;
+  KMCHAIN_CONFIG_ASSIGN(index,
+                        r.integer("gateway", "index", std::nullopt, 0, limits::kGatewaysMax - 1));
   c.index = static_cast<std::uint16_t>(index);
-  KMCHAIN_FIELD(genesis, r.string("gateway", "genesis"));
-  c.genesis = genesis;
-  KMCHAIN_FIELD(key, r.string("gateway", "identity_key"));
-  c.identity_key = key;
-  KMCHAIN_FIELD(cert, r.string("gateway", "certificate"));
-  c.certificate = cert;
-  KMCHAIN_FIELD(data, r.string("gateway", "data_dir"));
-  c.data_dir = data;
-  KMCHAIN_FIELD(mode, r.string("gateway", "submission_mode", std::string("commit")));
+  const std::pair<const char*, std::string*> paths[] = {{"genesis", &c.genesis},
+                                                        {"identity_key", &c.identity_key},
+                                                        {"certificate", &c.certificate},
+                                                        {"data_dir", &c.data_dir}};
+  for (const auto& [name, field] : paths)
+    KMCHAIN_CONFIG_ASSIGN(*field, r.string("gateway", name));
+  std::string mode;
+  KMCHAIN_CONFIG_ASSIGN(mode, r.string("gateway", "submission_mode", std::string("commit")));
   if (mode == "commit") {
     c.submission_mode = SubmissionMode::kCommit;
   } else if (mode == "sync") {
@@ -169,12 +165,10 @@ Result<GatewayConfig, ConfigError> parse_gateway_config(std::string_view text) {
     return Err{
         error("gateway.submission_mode", "expected \"commit\" or \"sync\", got \"" + mode + "\"")};
   }
-  KMCHAIN_FIELD(lg, r.endpoint("listen", "gateway"));
-  c.listen_gateway = lg;
-  KMCHAIN_FIELD(ld, r.endpoint("listen", "device"));
-  c.listen_device = ld;
-  KMCHAIN_FIELD(la, r.endpoint("listen", "admin"));
-  c.listen_admin = la;
+  const std::pair<const char*, Endpoint*> endpoints[] = {
+      {"gateway", &c.listen_gateway}, {"device", &c.listen_device}, {"admin", &c.listen_admin}};
+  for (const auto& [name, field] : endpoints)
+    KMCHAIN_CONFIG_ASSIGN(*field, r.endpoint("listen", name));
   // Timeouts: at least 1 ms, at most an hour.
   constexpr std::uint64_t kHourMs = 3'600'000;
   consensus::Timeouts& t = c.timeouts;
@@ -187,14 +181,15 @@ Result<GatewayConfig, ConfigError> parse_gateway_config(std::string_view text) {
       {"timeout_precommit_delta_ms", &t.precommit_delta_ms},
       {"timeout_commit_ms", &t.commit_ms},
   };
-  for (const auto& [name, field] : timeouts) {
-    KMCHAIN_FIELD(v, r.integer("consensus", name, *field, 1, kHourMs));
-    *field = v;
-  }
-  KMCHAIN_FIELD(block_max, r.integer("consensus", "block_transactions_max",
-                                     c.block_transactions_max, 1, limits::kBlockTransactionsMax));
+  for (const auto& [name, field] : timeouts)
+    KMCHAIN_CONFIG_ASSIGN(*field, r.integer("consensus", name, *field, 1, kHourMs));
+  std::uint64_t block_max = 0;
+  KMCHAIN_CONFIG_ASSIGN(
+      block_max, r.integer("consensus", "block_transactions_max", c.block_transactions_max, 1,
+                           limits::kBlockTransactionsMax));
   c.block_transactions_max = static_cast<std::uint32_t>(block_max);
-  KMCHAIN_FIELD(level, r.string("log", "level", std::string("info")));
+  std::string level;
+  KMCHAIN_CONFIG_ASSIGN(level, r.string("log", "level", std::string("info")));
   if (level != "debug" && level != "info" && level != "warn" && level != "error")
     return Err{error("log.level", "expected debug, info, warn or error, got \"" + level + "\"")};
   c.log_level = level;

@@ -70,11 +70,6 @@ Result<Endpoint, ConfigError> endpoint_field(const json& object, const std::stri
   return *e;
 }
 
-#define KMCHAIN_FIELD(var, expr)                       \
-  auto var##_result = (expr);                          \
-  if (!var##_result) return Err{var##_result.error()}; \
-  auto var = std::move(var##_result).value()
-
 }  // namespace
 
 std::string render_genesis_file(const GenesisFile& file) {
@@ -105,15 +100,15 @@ Result<GenesisFile, ConfigError> parse_genesis_file(std::string_view text) {
   if (auto e =
           unknown_fields(j, "", {"format", "name", "genesis_time_ms", "chain_id", "validators"}))
     return Err{*e};
-  KMCHAIN_FIELD(format, string_field(j, "", "format"));
+  std::string format;
+  KMCHAIN_CONFIG_ASSIGN(format, string_field(j, "", "format"));
   if (format != kGenesisFileFormat)
     return Err{error("format", "expected \"" + std::string(kGenesisFileFormat) + "\"")};
   GenesisFile file;
-  KMCHAIN_FIELD(name, string_field(j, "", "name"));
-  file.genesis.name = std::move(name);
-  KMCHAIN_FIELD(time, unsigned_field(j, "", "genesis_time_ms"));
-  file.genesis.genesis_time_ms = time;
-  KMCHAIN_FIELD(chain_id, hash_field(j, "", "chain_id"));
+  KMCHAIN_CONFIG_ASSIGN(file.genesis.name, string_field(j, "", "name"));
+  KMCHAIN_CONFIG_ASSIGN(file.genesis.genesis_time_ms, unsigned_field(j, "", "genesis_time_ms"));
+  ledger::Hash256 chain_id{};
+  KMCHAIN_CONFIG_ASSIGN(chain_id, hash_field(j, "", "chain_id"));
   const json* validators = member(j, "validators");
   if (validators == nullptr) return Err{error("validators", "missing")};
   if (!validators->is_array() || validators->empty())
@@ -127,15 +122,16 @@ Result<GenesisFile, ConfigError> parse_genesis_file(std::string_view text) {
     if (auto e = unknown_fields(
             v, where, {"index", "public_key", "power", "gateway_address", "device_address"}))
       return Err{*e};
-    KMCHAIN_FIELD(index, unsigned_field(v, where, "index"));
+    std::uint64_t index = 0;
+    KMCHAIN_CONFIG_ASSIGN(index, unsigned_field(v, where, "index"));
     if (index != i) return Err{error(where + ".index", "expected " + std::to_string(i))};
-    KMCHAIN_FIELD(key, hash_field(v, where, "public_key"));
-    KMCHAIN_FIELD(power, unsigned_field(v, where, "power"));
-    KMCHAIN_FIELD(gateway, endpoint_field(v, where, "gateway_address"));
-    KMCHAIN_FIELD(device, endpoint_field(v, where, "device_address"));
-    file.genesis.validators.push_back(
-        ledger::Validator{GatewayId{static_cast<std::uint16_t>(i)}, key, power});
-    file.addresses.push_back(GatewayAddresses{gateway, device});
+    ledger::Validator& validator = file.genesis.validators.emplace_back();
+    validator.index = GatewayId{static_cast<std::uint16_t>(i)};
+    KMCHAIN_CONFIG_ASSIGN(validator.public_key, hash_field(v, where, "public_key"));
+    KMCHAIN_CONFIG_ASSIGN(validator.power, unsigned_field(v, where, "power"));
+    GatewayAddresses& addresses = file.addresses.emplace_back();
+    KMCHAIN_CONFIG_ASSIGN(addresses.gateway, endpoint_field(v, where, "gateway_address"));
+    KMCHAIN_CONFIG_ASSIGN(addresses.device, endpoint_field(v, where, "device_address"));
   }
   if (auto valid = ledger::validate_genesis(file.genesis); !valid) {
     const ledger::GenesisError& e = valid.error();
