@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   kmchain::app::add_analyze_command(app, exit_code);
   kmchain::app::add_demo_command(app, exit_code);
   kmchain::app::add_init_command(app, exit_code);
+  kmchain::app::add_config_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

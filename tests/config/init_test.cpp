@@ -1,6 +1,8 @@
-// `kmchain init` as an operator runs it: the files it writes, their permissions, and that they
-// describe one consistent consortium (each private key matches its certificate and the
-// genesis key of its gateway; configs point at the genesis and the listed addresses).
+// `kmchain init` and `kmchain config check` as an operator runs them: the files init writes,
+// their permissions, and that they describe one consistent consortium (each private key matches
+// its certificate and the genesis key of its gateway; configs point at the genesis and the
+// listed addresses); then every way a gateway's files can go wrong, each reported by
+// `config check` with a non-zero exit and a message naming the field.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -42,9 +44,11 @@ class InitTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  int run(const std::string& args) {
-    const std::string command = std::string(KMCHAIN_BINARY) + " init " + args + " >" +
-                                (root_ / "out.txt").string() + " 2>&1";
+  int run(const std::string& args) { return kmchain("init " + args); }
+
+  int kmchain(const std::string& args) {
+    const std::string command =
+        std::string(KMCHAIN_BINARY) + " " + args + " >" + (root_ / "out.txt").string() + " 2>&1";
     const int status = std::system(command.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
@@ -96,6 +100,108 @@ TEST_F(InitTest, TwoRunsMakeDifferentIdentities) {
   ASSERT_EQ(run("--gateways 2 --dir " + (root_ / "b").string()), 0);
   EXPECT_NE(read(root_ / "a" / "gateway-0" / "identity.crt"),
             read(root_ / "b" / "gateway-0" / "identity.crt"));
+}
+
+void write(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+std::string without_line(const std::string& text, const std::string& line) {
+  const auto at = text.find(line);
+  EXPECT_NE(at, std::string::npos) << line;
+  std::string out = text;
+  if (at != std::string::npos) out.erase(at, out.find('\n', at) - at + 1);
+  return out;
+}
+
+class ConfigCheckTest : public InitTest {
+ protected:
+  void SetUp() override {
+    InitTest::SetUp();
+    dir_ = root_ / "c";
+    ASSERT_EQ(run("--gateways 3 --dir " + dir_.string() + " --base-port 22000"), 0);
+    config_ = dir_ / "gateway-0" / "gateway.toml";
+  }
+
+  // Runs `config check` on gateway 0; expects exit 2 and `field` named in the message.
+  void expect_refused(const std::string& field) {
+    EXPECT_EQ(kmchain("config check --config " + config_.string()), 2);
+    const std::string out = read(root_ / "out.txt");
+    EXPECT_NE(out.find(field), std::string::npos) << out;
+  }
+
+  fs::path dir_;
+  fs::path config_;
+};
+
+TEST_F(ConfigCheckTest, WhatInitWroteChecksOut) {
+  for (int i = 0; i < 3; ++i) {
+    const fs::path config = dir_ / ("gateway-" + std::to_string(i)) / "gateway.toml";
+    EXPECT_EQ(kmchain("config check --config " + config.string()), 0) << read(root_ / "out.txt");
+    EXPECT_NE(read(root_ / "out.txt").find("gateway " + std::to_string(i) + " of"),
+              std::string::npos);
+  }
+}
+
+TEST_F(ConfigCheckTest, MissingOrMalformedFieldIsNamed) {
+  const std::string good = read(config_);
+  write(config_, without_line(good, "device = "));
+  expect_refused("listen.device: missing");
+  write(config_, without_line(good, "data_dir = "));
+  expect_refused("gateway.data_dir: missing");
+  write(config_, good + "[gateway.extra]\n");
+  expect_refused("gateway.extra");
+  std::string bad_index = good;
+  bad_index.replace(bad_index.find("index = 0"), 9, "index = 'zero'");
+  write(config_, bad_index);
+  expect_refused("gateway.index");
+  std::string unknown_gateway = good;
+  unknown_gateway.replace(unknown_gateway.find("index = 0"), 9, "index = 7");
+  write(config_, unknown_gateway);
+  expect_refused("gateway.index: the genesis has gateways 0..2");
+}
+
+TEST_F(ConfigCheckTest, FilesThatDoNotBelongTogetherAreRefused) {
+  const fs::path home = dir_ / "gateway-0";
+  const std::string own_key = read(home / "identity.key");
+  // Another gateway's key in this gateway's place.
+  write(home / "identity.key", read(dir_ / "gateway-1" / "identity.key"));
+  expect_refused("gateway.identity_key: not the genesis key of gateway 0");
+  write(home / "identity.key", own_key);
+  // Another gateway's certificate.
+  const std::string own_cert = read(home / "identity.crt");
+  write(home / "identity.crt", read(dir_ / "gateway-1" / "identity.crt"));
+  expect_refused("gateway.certificate: not a certificate of the identity key");
+  write(home / "identity.crt", own_cert);
+  // A listen address the genesis does not list for this gateway.
+  const std::string good = read(home / "gateway.toml");
+  std::string moved = good;
+  moved.replace(moved.find("22000"), 5, "22099");
+  write(home / "gateway.toml", moved);
+  expect_refused("listen.gateway: the genesis lists 127.0.0.1:22000");
+  write(home / "gateway.toml", good);
+  EXPECT_EQ(kmchain("config check --config " + config_.string()), 0) << read(root_ / "out.txt");
+}
+
+TEST_F(ConfigCheckTest, EditedGenesisAndOpenKeyFileAreRefused) {
+  const std::string genesis = read(dir_ / "genesis.json");
+  std::string edited = genesis;
+  edited.replace(edited.find("\"power\": 1"), 10, "\"power\": 2");
+  write(dir_ / "genesis.json", edited);
+  expect_refused("gateway.genesis: ../genesis.json: chain_id");
+  write(dir_ / "genesis.json", genesis);
+  fs::permissions(dir_ / "gateway-0" / "identity.key", fs::perms::group_read,
+                  fs::perm_options::add);
+  expect_refused("gateway.identity_key: " + (dir_ / "gateway-0" / "identity.key").string() +
+                 " is readable by others");
+}
+
+TEST_F(ConfigCheckTest, MissingFilesAreNamed) {
+  fs::remove(dir_ / "gateway-0" / "identity.crt");
+  expect_refused("gateway.certificate: cannot read");
+  EXPECT_EQ(kmchain("config check --config " + (dir_ / "nowhere.toml").string()), 2);
+  EXPECT_NE(read(root_ / "out.txt").find("cannot read"), std::string::npos);
 }
 
 }  // namespace

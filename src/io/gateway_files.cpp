@@ -1,0 +1,114 @@
+#include "io/gateway_files.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "crypto/x509.h"
+
+namespace kmchain::io {
+
+namespace {
+
+namespace fs = std::filesystem;
+using config::ConfigError;
+
+// Files this big are not configuration: refuse rather than read them whole.
+constexpr std::uintmax_t kConfigFileBytesMax = 1 << 20;
+
+Result<std::string, ConfigError> read_file(const fs::path& path, const std::string& field) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) return Err{ConfigError{field, "cannot read " + path.string() + ": " + ec.message()}};
+  if (size > kConfigFileBytesMax)
+    return Err{ConfigError{field, path.string() + " is larger than 1 MiB"}};
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (!in && !in.eof()) return Err{ConfigError{field, "cannot read " + path.string()}};
+  return out.str();
+}
+
+}  // namespace
+
+Result<GatewayFiles, ConfigError> load_gateway_files(const fs::path& config_path) {
+  auto text = read_file(config_path, "");
+  if (!text) return Err{ConfigError{"", text.error().message}};
+  auto parsed = config::parse_gateway_config(*text);
+  if (!parsed) return Err{parsed.error()};
+  const config::GatewayConfig& c = *parsed;
+  const fs::path base = config_path.parent_path();
+  auto resolve = [&](const std::string& p) {
+    return fs::path(p).is_absolute() ? fs::path(p) : base / p;
+  };
+
+  auto genesis_text = read_file(resolve(c.genesis), "gateway.genesis");
+  if (!genesis_text) return Err{genesis_text.error()};
+  auto genesis = config::parse_genesis_file(*genesis_text);
+  if (!genesis) {
+    const ConfigError& e = genesis.error();
+    return Err{ConfigError{"gateway.genesis", c.genesis + ": " + config::to_string(e)}};
+  }
+  const auto& validators = genesis->genesis.validators;
+  if (c.index >= validators.size()) {
+    return Err{ConfigError{"gateway.index", "the genesis has gateways 0.." +
+                                                std::to_string(validators.size() - 1) + ", not " +
+                                                std::to_string(c.index)}};
+  }
+
+  const fs::path key_path = resolve(c.identity_key);
+  struct stat st {};
+  if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    std::ostringstream mode;
+    mode << std::oct << (st.st_mode & 0777);
+    return Err{ConfigError{
+        "gateway.identity_key",
+        key_path.string() + " is readable by others (mode " + mode.str() + "); chmod 600 it"}};
+  }
+  auto key_text = read_file(key_path, "gateway.identity_key");
+  if (!key_text) return Err{key_text.error()};
+  auto identity = crypto::parse_private_key_pem(*key_text);
+  // The text held a private key: wipe it now that it is parsed.
+  crypto::SecretPem wipe(std::move(*key_text));
+  if (!identity) {
+    return Err{ConfigError{"gateway.identity_key",
+                           key_path.string() + ": " + crypto::to_string(identity.error())}};
+  }
+  if (identity->public_key() != validators[c.index].public_key) {
+    return Err{ConfigError{"gateway.identity_key",
+                           "not the genesis key of gateway " + std::to_string(c.index)}};
+  }
+
+  auto cert_text = read_file(resolve(c.certificate), "gateway.certificate");
+  if (!cert_text) return Err{cert_text.error()};
+  auto pinned = crypto::certificate_public_key(*cert_text);
+  if (!pinned) return Err{ConfigError{"gateway.certificate", crypto::to_string(pinned.error())}};
+  if (*pinned != identity->public_key())
+    return Err{ConfigError{"gateway.certificate", "not a certificate of the identity key"}};
+
+  const config::GatewayAddresses& listed = genesis->addresses[c.index];
+  if (c.listen_gateway != listed.gateway) {
+    return Err{ConfigError{
+        "listen.gateway",
+        "the genesis lists " + config::to_string(listed.gateway) + " for this gateway"}};
+  }
+  if (c.listen_device != listed.device) {
+    return Err{
+        ConfigError{"listen.device",
+                    "the genesis lists " + config::to_string(listed.device) + " for this gateway"}};
+  }
+  const fs::path data_dir = resolve(c.data_dir);
+  std::error_code ec;
+  if (!fs::is_directory(data_dir, ec))
+    return Err{ConfigError{"gateway.data_dir", data_dir.string() + " is not a directory"}};
+
+  return GatewayFiles{config_path,
+                      c,
+                      std::move(genesis).value(),
+                      std::move(identity).value(),
+                      std::move(cert_text).value(),
+                      data_dir};
+}
+
+}  // namespace kmchain::io
