@@ -12,7 +12,9 @@
 # target also spends about 1.2 s starting and leak-checking), so it is 8 s each now: about 93 s.
 # fuzz_replica runs whole replica scripts (a few hundred execs/s against tens of thousands for
 # the decoders), so 8 s is some 3000 scripts from its seeds. fuzz_config (the genesis file and
-# gateway config parsers) adds about 9 s. Longer runs: FUZZ_SECONDS=300.
+# gateway config parsers) adds about 9 s, and so does fuzz_join_messages (the join hello and
+# accept, device requests and the credential file). fuzz_d2d_record (the D2D channel's receiver)
+# adds about 9 s more. Longer runs: FUZZ_SECONDS=300.
 #
 # Each target starts from a temporary copy of its committed seeds (tests/fuzz/corpus/<target>),
 # so the corpus in the tree is never modified. Prints one line per target with the figures of
@@ -29,7 +31,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${FUZZ_SECONDS:-8}
 targets=(fuzz_rekey_header fuzz_keyring_apply fuzz_rekey_body
   fuzz_transaction fuzz_block fuzz_vote_proposal fuzz_certificate
-  fuzz_message fuzz_signer_state fuzz_replica fuzz_config)
+  fuzz_message fuzz_signer_state fuzz_replica fuzz_config fuzz_join_messages
+  fuzz_d2d_record)
 
 # Symbolized stack traces in crash reports: clang-16's runtime does not find llvm-14's
 # llvm-symbolizer (the one Debian installs) by itself.

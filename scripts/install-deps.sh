@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libssl-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libasio-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libasio-dev libcoap3-dev
 )
 # clang-16 (with its sanitizer runtime) builds the libFuzzer targets: clang-14 cannot compile
 # libstdc++-12's <ranges>.

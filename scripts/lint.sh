@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cores=(src/base src/codec src/keys src/ledger)
+cores=(src/base src/codec src/keys src/ledger src/enroll src/channel src/gateway src/device)
 status=0
 
 check() {

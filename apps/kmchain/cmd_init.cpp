@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/gateway_config.h"
+#include "config/gateway_pair_key.h"
 #include "config/genesis_file.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
@@ -31,6 +32,8 @@ struct InitOptions {
   std::string host = "127.0.0.1";
   unsigned base_port = 17100;
   unsigned certificate_days = 825;
+  std::string submission_mode = "commit";
+  std::uint64_t timeout_commit_ms = consensus::Timeouts{}.commit_ms;
 };
 
 // Creates `path` with `mode` (never more open, whatever the umask: fchmod after creation) and
@@ -112,6 +115,7 @@ int run_init(const InitOptions& o) {
     genesis.addresses.push_back(
         config::GatewayAddresses{config::Endpoint{o.host, port},
                                  config::Endpoint{o.host, static_cast<std::uint16_t>(port + 1)}});
+    genesis.pair_keys.push_back(config::gateway_pair_key(key).public_key());
     config::GatewayConfig c;
     c.index = index;
     c.genesis = "../genesis.json";
@@ -121,6 +125,9 @@ int run_init(const InitOptions& o) {
     c.listen_gateway = genesis.addresses.back().gateway;
     c.listen_device = genesis.addresses.back().device;
     c.listen_admin = config::Endpoint{o.host, static_cast<std::uint16_t>(port + 2)};
+    c.submission_mode = o.submission_mode == "sync" ? config::SubmissionMode::kSync
+                                                    : config::SubmissionMode::kCommit;
+    c.timeouts.commit_ms = o.timeout_commit_ms;
     configs.push_back(c);
   }
   if (auto valid = ledger::validate_genesis(genesis.genesis); !valid) {
@@ -160,6 +167,12 @@ void add_init_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 65535));
   init->add_option("--certificate-days", o->certificate_days, "Certificate validity")
       ->check(CLI::Range(1, 36500));
+  init->add_option("--submission-mode", o->submission_mode,
+                   "commit: keys once the join is final; sync: once it passed the contract check")
+      ->check(CLI::IsMember({"commit", "sync"}));
+  init->add_option("--timeout-commit-ms", o->timeout_commit_ms,
+                   "Pause after a decision before the next height starts")
+      ->check(CLI::Range(1, 60000));
   init->callback([o, &exit_code] { exit_code = run_init(*o); });
 }
 

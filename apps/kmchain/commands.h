@@ -9,7 +9,12 @@ namespace kmchain::app {
 void add_sim_command(CLI::App& app, int& exit_code);
 void add_analyze_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
+void add_key_demo_command(CLI::App& app, int& exit_code);
 void add_init_command(CLI::App& app, int& exit_code);
 void add_config_command(CLI::App& app, int& exit_code);
+void add_gateway_command(CLI::App& app, int& exit_code);
+void add_ctl_command(CLI::App& app, int& exit_code);
+void add_device_command(CLI::App& app, int& exit_code);
+void add_credential_command(CLI::App& app, int& exit_code);
 
 }  // namespace kmchain::app

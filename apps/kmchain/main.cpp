@@ -10,8 +10,13 @@ int main(int argc, char** argv) {
   kmchain::app::add_sim_command(app, exit_code);
   kmchain::app::add_analyze_command(app, exit_code);
   kmchain::app::add_demo_command(app, exit_code);
+  kmchain::app::add_key_demo_command(app, exit_code);
   kmchain::app::add_init_command(app, exit_code);
   kmchain::app::add_config_command(app, exit_code);
+  kmchain::app::add_gateway_command(app, exit_code);
+  kmchain::app::add_ctl_command(app, exit_code);
+  kmchain::app::add_device_command(app, exit_code);
+  kmchain::app::add_credential_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

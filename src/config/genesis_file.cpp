@@ -75,6 +75,7 @@ Result<Endpoint, ConfigError> endpoint_field(const json& object, const std::stri
 std::string render_genesis_file(const GenesisFile& file) {
   KMCHAIN_CHECK(ledger::validate_genesis(file.genesis).ok());
   KMCHAIN_CHECK(file.addresses.size() == file.genesis.validators.size());
+  KMCHAIN_CHECK(file.pair_keys.size() == file.genesis.validators.size());
   json j;
   j["format"] = kGenesisFileFormat;
   j["name"] = file.genesis.name;
@@ -88,7 +89,8 @@ std::string render_genesis_file(const GenesisFile& file) {
                                {"public_key", to_hex(v.public_key)},
                                {"power", v.power},
                                {"gateway_address", to_string(file.addresses[i].gateway)},
-                               {"device_address", to_string(file.addresses[i].device)}});
+                               {"device_address", to_string(file.addresses[i].device)},
+                               {"pair_public_key", to_hex(file.pair_keys[i])}});
   }
   return j.dump(2) + "\n";
 }
@@ -119,8 +121,9 @@ Result<GenesisFile, ConfigError> parse_genesis_file(std::string_view text) {
     const json& v = (*validators)[i];
     const std::string where = "validators[" + std::to_string(i) + "]";
     if (!v.is_object()) return Err{error(where, "expected an object")};
-    if (auto e = unknown_fields(
-            v, where, {"index", "public_key", "power", "gateway_address", "device_address"}))
+    if (auto e = unknown_fields(v, where,
+                                {"index", "public_key", "power", "gateway_address",
+                                 "device_address", "pair_public_key"}))
       return Err{*e};
     std::uint64_t index = 0;
     KMCHAIN_CONFIG_ASSIGN(index, unsigned_field(v, where, "index"));
@@ -132,6 +135,7 @@ Result<GenesisFile, ConfigError> parse_genesis_file(std::string_view text) {
     GatewayAddresses& addresses = file.addresses.emplace_back();
     KMCHAIN_CONFIG_ASSIGN(addresses.gateway, endpoint_field(v, where, "gateway_address"));
     KMCHAIN_CONFIG_ASSIGN(addresses.device, endpoint_field(v, where, "device_address"));
+    KMCHAIN_CONFIG_ASSIGN(file.pair_keys.emplace_back(), hash_field(v, where, "pair_public_key"));
   }
   if (auto valid = ledger::validate_genesis(file.genesis); !valid) {
     const ledger::GenesisError& e = valid.error();

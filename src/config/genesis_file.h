@@ -10,10 +10,13 @@
 //   chain_id          64 hex digits: the hash of the canonical genesis, checked on load so that
 //                     an edited file cannot silently start another chain
 //   validators        array, in index order: {index, public_key (64 hex digits), power,
-//                     gateway_address "host:port", device_address "host:port"}
+//                     gateway_address "host:port", device_address "host:port",
+//                     pair_public_key (64 hex digits: the X25519 key of config/gateway_pair_key.h)}
 // Unknown fields are refused (a typo must not pass silently).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +39,9 @@ struct GatewayAddresses {
 struct GenesisFile {
   ledger::Genesis genesis;
   std::vector<GatewayAddresses> addresses;  // by validator index
+  // By validator index: the keys gateways agree pair secrets with (config/gateway_pair_key.h).
+  // Like the addresses, outside the chain id; a gateway checks its own against its identity.
+  std::vector<std::array<std::uint8_t, 32>> pair_keys;
   friend bool operator==(const GenesisFile&, const GenesisFile&) = default;
 };
 

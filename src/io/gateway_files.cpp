@@ -8,6 +8,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "config/gateway_pair_key.h"
 #include "crypto/x509.h"
 
 namespace kmchain::io {
@@ -112,6 +113,13 @@ Result<GatewayFiles, ConfigError> load_gateway_files(const fs::path& config_path
   if (!pinned) return Err{ConfigError{"gateway.certificate", crypto::to_string(pinned.error())}};
   if (*pinned != identity->public_key())
     return Err{ConfigError{"gateway.certificate", "not a certificate of the identity key"}};
+
+  if (config::gateway_pair_key(*identity).public_key() != genesis->pair_keys[c.index]) {
+    return Err{ConfigError{"gateway.identity_key",
+                           "its pair key is not the genesis pair key of "
+                           "gateway " +
+                               std::to_string(c.index)}};
+  }
 
   const config::GatewayAddresses& listed = genesis->addresses[c.index];
   if (c.listen_gateway != listed.gateway) {

@@ -3,8 +3,12 @@
 // A gateway generates and holds the keys of the sets it owns (set key, and the seed its
 // pairwise node keys derive from), the node keys of the devices it is home to, and the
 // pairwise set keys of pairs that involve one of its sets. It never holds a key of a pair of
-// sets it owns neither of. The key manager is a composition of these stores, so splitting it
-// across gateways moves no key.
+// sets it owns neither of. The key manager is a composition of these stores (or, as a custody
+// view, holds just one), so splitting it across gateways moves no key.
+//
+// Every change of what the store holds names the refresh position of the step that made it,
+// and the store's custody record (custody_record.h) keeps them: what this gateway held, and
+// when. Refreshing a held key in place changes its value, not what is held.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +18,7 @@
 
 #include "base/ids.h"
 #include "crypto/secret.h"
+#include "keys/custody_record.h"
 #include "keys/key_id.h"
 
 namespace kmchain::keys {
@@ -31,23 +36,26 @@ class GatewayKeys {
   explicit GatewayKeys(GatewayId id) : id_(id) {}
   GatewayId id() const { return id_; }
 
-  void put_node_key(NodeId node, const Key128& key) { node_keys_.insert_or_assign(node, key); }
-  void erase_node_key(NodeId node) { node_keys_.erase(node); }
+  void put_node_key(NodeId node, const Key128& key, Position position);
+  void erase_node_key(NodeId node, Position position);
   const Key128* node_key(NodeId node) const;
 
-  void open_set(SetId set, const Key128& set_key, const Secret256& seed);
-  void close_set(SetId set) { owned_sets_.erase(set); }
+  void open_set(SetId set, const Key128& set_key, const Secret256& seed, Position position);
+  void close_set(SetId set, Position position);
   OwnedSet* owned_set(SetId set);
   const OwnedSet* owned_set(SetId set) const;
 
-  void put_pairwise_set_key(SetId x, SetId y, const Key128& key);
-  void erase_pairwise_set_key(SetId x, SetId y) { pairwise_set_keys_.erase(pair_index(x, y)); }
+  void put_pairwise_set_key(SetId x, SetId y, const Key128& key, Position position);
+  void erase_pairwise_set_key(SetId x, SetId y, Position position);
   Key128* pairwise_set_key(SetId x, SetId y);
   const Key128* pairwise_set_key(SetId x, SetId y) const;
 
   std::size_t node_key_count() const { return node_keys_.size(); }
   std::size_t owned_set_count() const { return owned_sets_.size(); }
   std::size_t pairwise_set_key_count() const { return pairwise_set_keys_.size(); }
+
+  // Every key this store ever held, with the positions it came to hold and dropped it.
+  const CustodyRecord& custody() const { return custody_; }
 
  private:
   static std::uint64_t pair_index(SetId x, SetId y) {
@@ -60,6 +68,7 @@ class GatewayKeys {
   std::map<NodeId, Key128> node_keys_;
   std::map<SetId, OwnedSet> owned_sets_;
   std::unordered_map<std::uint64_t, Key128> pairwise_set_keys_;
+  CustodyRecord custody_;
 };
 
 }  // namespace kmchain::keys

@@ -23,6 +23,12 @@ const char* to_string(TableError e) {
       return "network is full";
     case TableError::kNotEmpty:
       return "network is not empty";
+    case TableError::kNodeKeyMissing:
+      return "node key missing for a device homed here";
+    case TableError::kNodeKeyNotHome:
+      return "node key given to a gateway that is not the device's home";
+    case TableError::kNotInCustody:
+      return "keys held by another gateway";
   }
   return "unknown table error";
 }

@@ -75,6 +75,10 @@ enum class TableError : std::uint8_t {
   kSetIdsExhausted = 4,
   kNetworkFull = 5,
   kNotEmpty = 6,
+  // Key custody (key_manager.h): refused before anything changes.
+  kNodeKeyMissing = 7,  // a join through a gateway whose store is held came without a node key
+  kNodeKeyNotHome = 8,  // a node key was given to a custody view that is not the device's home
+  kNotInCustody = 9,    // the keys asked for are held by another gateway
 };
 const char* to_string(TableError e);
 

@@ -8,6 +8,7 @@
 #include "config/endpoint.h"
 #include "config/gateway_config.h"
 #include "config/genesis_file.h"
+#include "crypto/dh.h"
 #include "crypto/random.h"
 
 namespace kmchain::config {
@@ -47,6 +48,7 @@ GenesisFile sample_genesis(std::size_t p = 4) {
     f.addresses.push_back(
         GatewayAddresses{Endpoint{"127.0.0.1", static_cast<std::uint16_t>(7000 + i)},
                          Endpoint{"::1", static_cast<std::uint16_t>(8000 + i)}});
+    f.pair_keys.push_back(crypto::X25519KeyPair::generate(rng).public_key());
   }
   return f;
 }

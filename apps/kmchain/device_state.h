@@ -1,0 +1,57 @@
+// A device agent's state directory (kmchain device --state DIR), mode 0700:
+//
+//   credential.json  the enrollment credential the operator admitted (enroll/credential.h), 0600
+//   device.state     secret code, and once joined node id, home gateway, node key and request
+//                    counter: "key=value" lines, 0600, replaced atomically (write, fsync, rename)
+//   send.counter     the D2D send counter's reserved high-water mark (channel/sender.h)
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "channel/sender.h"
+#include "device/agent.h"
+#include "enroll/credential.h"
+#include "enroll/secret_code.h"
+
+namespace kmchain::app {
+
+struct DeviceStateFile {
+  enroll::SecretCode code;
+  std::optional<device::Identity> identity;
+  std::uint64_t request_counter = 0;
+};
+
+// Writes `text` to `path` atomically with `mode`; false on any error.
+bool write_file_atomic(const std::filesystem::path& path, std::string_view text, unsigned mode);
+
+// nullopt if the file does not exist; an error message in `error` if it is malformed.
+std::optional<DeviceStateFile> load_device_state(const std::filesystem::path& path,
+                                                 std::string& error);
+bool save_device_state(const std::filesystem::path& path, const DeviceStateFile& state);
+
+class FileCounterStore final : public channel::CounterStore {
+ public:
+  explicit FileCounterStore(std::filesystem::path path) : path_(std::move(path)) {}
+  std::uint64_t load() override;
+  void reserve(std::uint64_t up_to) override;
+
+ private:
+  std::filesystem::path path_;
+};
+
+class FileStateSink final : public device::StateSink {
+ public:
+  FileStateSink(std::filesystem::path path, DeviceStateFile& state)
+      : path_(std::move(path)), state_(state) {}
+  void save_identity(const device::Identity& identity) override;
+  void save_request_counter(std::uint64_t counter) override;
+
+ private:
+  std::filesystem::path path_;
+  DeviceStateFile& state_;
+};
+
+}  // namespace kmchain::app

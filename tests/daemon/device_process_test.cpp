@@ -1,0 +1,335 @@
+// Gateways and device agents as real processes on loopback: joins, refused credentials that
+// leave no trace on the ledger, bad datagrams at a gateway's device port and at a device, and
+// replayed or forged D2D records.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "crypto/random.h"
+#include "daemon/admin_server.h"
+#include "enroll/credential.h"
+#include "enroll/join.h"
+#include "enroll/secret_code.h"
+#include "io/coap_node.h"
+#include "kmchain/child.h"
+
+namespace kmchain::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using app::Child;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::uint16_t base_port(int slot) {
+  return static_cast<std::uint16_t>(30000 + (::getpid() % 300) * 80 + slot * 40);
+}
+
+class DeviceProcesses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::signal(SIGPIPE, SIG_IGN);
+    std::string tmpl = (fs::temp_directory_path() / "kmchain-dev-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override {
+    devices_.clear();
+    gateways_.clear();
+    if (!HasFailure()) fs::remove_all(root_);
+  }
+
+  void start_consortium(int slot) {
+    port_ = base_port(slot);
+    const std::string cmd = std::string(KMCHAIN_BINARY) + " init --gateways 4 --dir " +
+                            (root_ / "c").string() + " --base-port " + std::to_string(port_) +
+                            " --timeout-commit-ms 100 >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    for (int g = 0; g < 4; ++g) {
+      gateways_.push_back(std::make_unique<Child>(
+          std::vector<std::string>{
+              KMCHAIN_BINARY, "gateway", "--config",
+              (root_ / "c" / ("gateway-" + std::to_string(g)) / "gateway.toml").string()},
+          (root_ / ("gw" + std::to_string(g) + ".log")).string(), false));
+    }
+    ASSERT_TRUE(wait([&] {
+      auto s = status(0);
+      return s && (*s)["height"].get<std::uint64_t>() >= 1;
+    }));
+  }
+
+  config::Endpoint admin(int g) const {
+    return {"127.0.0.1", static_cast<std::uint16_t>(port_ + 3 * g + 2)};
+  }
+  config::Endpoint device_port(int g) const {
+    return {"127.0.0.1", static_cast<std::uint16_t>(port_ + 3 * g + 1)};
+  }
+  std::optional<json> request(int g, const json& r) {
+    std::string error;
+    return admin_request(admin(g), r, error);
+  }
+  std::optional<json> status(int g) { return request(g, {{"op", "status"}}); }
+
+  template <class F>
+  static bool wait(F done, std::chrono::seconds deadline = 30s) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < end) {
+      if (done()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+
+  // A credential file in a fresh state directory; admitted at `gateway` unless told otherwise.
+  enroll::DeviceCredential make_device_dir(const std::string& name, std::optional<int> gateway) {
+    crypto::OsRng rng;
+    auto credential = enroll::DeviceCredential::generate(rng);
+    fs::create_directories(root_ / name);
+    fs::permissions(root_ / name, fs::perms::owner_all);
+    std::ofstream(root_ / name / "credential.json")
+        << enroll::render_credential_file(credential).view();
+    if (gateway) {
+      EXPECT_TRUE(request(*gateway, {{"op", "admit"},
+                                     {"credential_id", to_hex(credential.id)},
+                                     {"psk", to_hex(credential.psk.view())}}));
+    }
+    return credential;
+  }
+
+  struct Device {
+    std::unique_ptr<Child> process;
+    std::uint16_t port = 0;
+    std::vector<json> events;
+
+    void pump() {
+      std::vector<std::string> lines;
+      process->read_lines(lines);
+      for (const auto& l : lines) {
+        auto j = json::parse(l, nullptr, false);
+        if (!j.is_discarded()) events.push_back(j);
+      }
+    }
+    std::optional<json> find(const std::string& name) {
+      pump();
+      for (const auto& e : events)
+        if (e.value("event", "") == name) return e;
+      return std::nullopt;
+    }
+    std::optional<json> status() {
+      process->send_line(R"({"cmd":"status"})");
+      const auto end = std::chrono::steady_clock::now() + 5s;
+      std::size_t seen = events.size();
+      while (std::chrono::steady_clock::now() < end) {
+        pump();
+        for (std::size_t i = seen; i < events.size(); ++i)
+          if (events[i].value("event", "") == "status") return events[i];
+        std::this_thread::sleep_for(20ms);
+      }
+      return std::nullopt;
+    }
+  };
+
+  Device& start_device(const std::string& name, int gateway, std::uint16_t port) {
+    auto d = std::make_unique<Device>();
+    d->port = port;
+    d->process = std::make_unique<Child>(
+        std::vector<std::string>{
+            KMCHAIN_BINARY, "device", "--gateway", config::to_string(device_port(gateway)),
+            "--genesis", (root_ / "c" / "genesis.json").string(), "--state",
+            (root_ / name).string(), "--listen", "127.0.0.1:" + std::to_string(port)},
+        (root_ / (name + ".log")).string(), true);
+    devices_.push_back(std::move(d));
+    return *devices_.back();
+  }
+
+  // Committed transactions on gateway g's chain.
+  std::size_t transactions_on_chain(int g) {
+    auto c = request(g, {{"op", "chain"}, {"from", 1}, {"count", 1000}});
+    std::size_t n = 0;
+    if (c)
+      for (const auto& b : (*c)["blocks"])
+        n += b["transactions"].size();
+    return n;
+  }
+
+  fs::path root_;
+  std::uint16_t port_ = 0;
+  std::vector<std::unique_ptr<Child>> gateways_;
+  std::vector<std::unique_ptr<Device>> devices_;
+};
+
+TEST_F(DeviceProcesses, UnknownOrWrongCredentialIsRefusedAndLeavesNoTraceOnTheLedger) {
+  start_consortium(0);
+  // Never admitted.
+  make_device_dir("stranger", std::nullopt);
+  // Admitted under its id, but the device holds another PSK.
+  auto admitted = make_device_dir("impostor", 1);
+  {
+    crypto::OsRng rng;
+    enroll::DeviceCredential wrong = enroll::DeviceCredential::generate(rng);
+    wrong.id = admitted.id;
+    std::ofstream(root_ / "impostor" / "credential.json")
+        << enroll::render_credential_file(wrong).view();
+  }
+  Device& stranger = start_device("stranger", 1, static_cast<std::uint16_t>(port_ + 20));
+  Device& impostor = start_device("impostor", 1, static_cast<std::uint16_t>(port_ + 21));
+  ASSERT_TRUE(wait([&] { return stranger.find("join_refused") && impostor.find("join_refused"); }));
+  EXPECT_NE(stranger.find("join_refused")->value("reason", "").find("unknown credential"),
+            std::string::npos);
+  EXPECT_NE(impostor.find("join_refused")->value("reason", "").find("bad credential mac"),
+            std::string::npos);
+  auto s = status(1);
+  ASSERT_TRUE(s);
+  EXPECT_EQ((*s)["devices"]["refused"]["join: unknown credential"].get<int>(), 1);
+  EXPECT_EQ((*s)["devices"]["refused"]["join: bad credential mac"].get<int>(), 1);
+  // Some blocks later: nothing on any gateway's ledger, no member, no pending transaction.
+  const auto height = (*s)["height"].get<std::uint64_t>();
+  ASSERT_TRUE(wait([&] {
+    auto t = status(1);
+    return t && (*t)["height"].get<std::uint64_t>() >= height + 3;
+  }));
+  for (int g = 0; g < 4; ++g) {
+    EXPECT_EQ(transactions_on_chain(g), 0u) << "gateway " << g;
+    EXPECT_EQ((*status(g))["members"].get<int>(), 0);
+    EXPECT_EQ((*status(g))["mempool"].get<int>(), 0);
+  }
+}
+
+TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCounted) {
+  start_consortium(1);
+  make_device_dir("alice", 0);
+  make_device_dir("bob", 2);
+  Device& alice = start_device("alice", 0, static_cast<std::uint16_t>(port_ + 20));
+  Device& bob = start_device("bob", 2, static_cast<std::uint16_t>(port_ + 21));
+  ASSERT_TRUE(wait([&] { return alice.find("keys") && bob.find("keys"); }));
+  // Both at the ledger's position (the second join refreshed the first device's keys).
+  ASSERT_TRUE(wait([&] {
+    auto a = alice.status();
+    auto b = bob.status();
+    auto s = status(0);
+    return a && b && s && (*a)["position"] == (*s)["position"] &&
+           (*b)["position"] == (*s)["position"];
+  }));
+  const auto bob_keys = *bob.find("keys");
+  const auto bob_node = bob.find("accepted")->value("node", 0u);
+
+  // An eavesdropper: a CoAP endpoint that keeps what it is sent.
+  asio::io_context io;
+  io::CoapNode spy(io, {"127.0.0.1", static_cast<std::uint16_t>(port_ + 30)});
+  std::vector<Bytes> captured;
+  spy.on_post("d2d", [&](const config::Endpoint&, ByteView body) {
+    captured.emplace_back(body.begin(), body.end());
+    return io::CoapReply{};
+  });
+  spy.start();
+  const auto run_io = [&](auto done) {
+    const auto end = std::chrono::steady_clock::now() + 15s;
+    while (!done() && std::chrono::steady_clock::now() < end) {
+      io.run_for(20ms);
+      io.restart();
+    }
+    return done();
+  };
+
+  json send = {{"cmd", "send"},
+               {"peer", bob_node},
+               {"set", bob_keys.value("set", 0u)},
+               {"to", "127.0.0.1:" + std::to_string(bob.port)},
+               {"text", "hello bob"},
+               {"tag", 1},
+               {"copy_to", json::array({"127.0.0.1:" + std::to_string(port_ + 30)})}};
+  alice.process->send_line(send.dump());
+  ASSERT_TRUE(run_io([&] { return !captured.empty(); }));
+  ASSERT_TRUE(wait([&] { return bob.find("d2d").has_value(); }));
+  EXPECT_EQ(bob.find("d2d")->value("text", ""), "hello bob");
+
+  // Replayed and forged copies of the record, posted as new CoAP requests.
+  const auto post = [&](const config::Endpoint& to, const std::string& path, const Bytes& body) {
+    bool done = false;
+    std::optional<io::CoapReply> reply;
+    spy.post(to, path, body, [&](std::optional<io::CoapReply> r) {
+      reply = std::move(r);
+      done = true;
+    });
+    run_io([&] { return done; });
+    return reply;
+  };
+  const config::Endpoint bob_at{"127.0.0.1", bob.port};
+  auto replayed = post(bob_at, "d2d", captured.front());
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->code, io::CoapCode::kBadRequest);
+  Bytes forged = captured.front();
+  forged.back() ^= 0x01;
+  EXPECT_EQ(post(bob_at, "d2d", forged)->code, io::CoapCode::kBadRequest);
+  Bytes retargeted = captured.front();
+  retargeted[20] ^= 0x01;  // the counter, bound by the associated data
+  EXPECT_EQ(post(bob_at, "d2d", retargeted)->code, io::CoapCode::kBadRequest);
+  // Garbage at the device: a truncated record, a bad rekey message, an unknown path, non-CoAP.
+  EXPECT_EQ(post(bob_at, "d2d", Bytes(10, 0x42))->code, io::CoapCode::kBadRequest);
+  EXPECT_EQ(post(bob_at, "rekey", Bytes(40, 0x01))->code, io::CoapCode::kBadRequest);
+  EXPECT_EQ(post(bob_at, "nothing-here", Bytes{1})->code, io::CoapCode::kNotFound);
+  asio::ip::udp::socket raw(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+  for (const Bytes& g : {Bytes{0x00, 0x01}, Bytes{0x4F, 0x02, 0x00, 0x01}, Bytes{0xFF}}) {
+    raw.send_to(asio::buffer(g),
+                asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), bob.port));
+    raw.send_to(asio::buffer(g),
+                asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), device_port(0).port));
+  }
+  io.run_for(300ms);
+  io.restart();
+
+  auto b = bob.status();
+  ASSERT_TRUE(b);
+  EXPECT_EQ((*b)["d2d_received"].get<int>(), 1);
+  EXPECT_EQ((*b)["d2d_errors"]["replayed"].get<int>(), 1) << b->dump();
+  EXPECT_EQ((*b)["d2d_errors"]["authentication failed"].get<int>(), 2) << b->dump();
+  EXPECT_EQ((*b)["d2d_errors"]["truncated"].get<int>(), 1) << b->dump();
+  EXPECT_GE((*b)["rekey_errors"].size(), 1u) << b->dump();
+  EXPECT_EQ((*b)["coap_unknown_paths"].get<int>(), 1);
+  EXPECT_GE((*b)["coap_malformed_datagrams"].get<int>(), 1);
+  // Bob still works: a fresh record opens.
+  send["text"] = "still here";
+  send["tag"] = 2;
+  send.erase("copy_to");
+  alice.process->send_line(send.dump());
+  ASSERT_TRUE(wait([&] {
+    auto s = bob.status();
+    return s && (*s)["d2d_received"].get<int>() == 2;
+  }));
+
+  // At the gateway's device port: garbage, a truncated hello, a replayed hello, a forged request.
+  const config::Endpoint gw0 = device_port(0);
+  auto before = status(0);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(post(gw0, "join", Bytes(7, 0x13))->code, io::CoapCode::kBadRequest);
+  Bytes hello(enroll::kJoinHelloBytes, 0);
+  hello[0] = enroll::kJoinVersion;
+  hello.resize(hello.size() - 1);
+  EXPECT_EQ(post(gw0, "join", hello)->code, io::CoapCode::kBadRequest);
+  EXPECT_EQ(post(gw0, "req", Bytes(40, 0x01))->code, io::CoapCode::kBadRequest);
+  Bytes request(32, 0);
+  request[0] = 1;   // version
+  request[1] = 1;   // leave
+  request[5] = 1;   // node 1: alice, but no valid MAC
+  request[13] = 9;  // counter
+  EXPECT_NE(post(gw0, "req", request)->code, io::CoapCode::kChanged);
+  io.run_for(200ms);
+  auto after = status(0);
+  ASSERT_TRUE(after);
+  const auto& refused = (*after)["devices"]["refused"];
+  EXPECT_GE(refused.size(), 3u) << refused.dump();
+  EXPECT_GT((*after)["devices"]["coap"]["malformed_datagrams"].get<int>(), 0);
+  // No state change: the same two members, nothing pending, no new transaction.
+  EXPECT_EQ((*after)["members"], (*before)["members"]);
+  EXPECT_EQ((*after)["mempool"].get<int>(), 0);
+  EXPECT_EQ(transactions_on_chain(0), 2u);
+}
+
+}  // namespace
+}  // namespace kmchain::daemon
