@@ -49,6 +49,7 @@ struct DemoOptions {
   std::string mode = "commit";
   std::uint64_t timeout_commit_ms = 200;
   std::uint64_t deadline_s = 100;
+  std::uint64_t burst = 1000;
 };
 
 struct DeviceView {
@@ -106,7 +107,7 @@ class Demo {
     deadline_ = t0 + std::chrono::seconds(o_.deadline_s);
     if (!setup()) return finish(false, t0);
     const bool ok = start_gateways() && join_all() && talk("before", false) && leave_and_evict() &&
-                    talk("after", true);
+                    talk("after", true) && burst();
     return finish(ok, t0);
   }
 
@@ -342,6 +343,48 @@ class Demo {
     return true;
   }
 
+  // D2D throughput between two device agents of different sets and gateways.
+  bool burst() {
+    if (o_.burst == 0) return true;
+    std::size_t a = SIZE_MAX;
+    std::size_t b = SIZE_MAX;
+    for (std::size_t i = 0; i < devices_.size() && b == SIZE_MAX; ++i) {
+      for (std::size_t j = 0; j < devices_.size(); ++j) {
+        if (!devices_[i].gone && !devices_[j].gone && devices_[i].set != devices_[j].set &&
+            devices_[i].gateway != devices_[j].gateway) {
+          a = i;
+          b = j;
+          break;
+        }
+      }
+    }
+    if (b == SIZE_MAX) return true;
+    const std::uint64_t received_before = delivered_;
+    burst_result_.reset();
+    const auto t = Clock::now();
+    devices_[a].process->send_line(json{
+        {"cmd", "burst"},
+        {"peer", devices_[b].node},
+        {"set", devices_[b].set},
+        {"to", fmt::format("127.0.0.1:{}", devices_[b].port)},
+        {"count", o_.burst}}.dump());
+    if (!wait_until("the burst delivered", [&] {
+          pump(std::chrono::milliseconds(20));
+          return burst_result_.has_value() && delivered_ - received_before >= o_.burst;
+        }))
+      return false;
+    const double seconds = ms_since(t) / 1000.0;
+    d2d_burst_ = {{"records", o_.burst},
+                  {"delivered", delivered_ - received_before},
+                  {"seconds", seconds},
+                  {"records_per_s", static_cast<double>(o_.burst) / seconds}};
+    burst_sent_ = o_.burst;
+    fmt::print("burst: {} records from node {} to node {} in {:.3f} s: {:.0f} records/s\n",
+               o_.burst, devices_[a].node, devices_[b].node, seconds,
+               static_cast<double>(o_.burst) / seconds);
+    return true;
+  }
+
   // ---- events from the devices ---------------------------------------------------------------
 
   void pump(std::chrono::milliseconds wait) {
@@ -383,6 +426,8 @@ class Demo {
       } else {
         send_errors_.push_back(e.value("error", e.value("code", "failed")));
       }
+    } else if (name == "burst") {
+      burst_result_ = e;
     } else if (name == "sniffed") {
       ++sniffed_;
       const bool decrypted = e.value("decrypted", std::string()) == "true";
@@ -441,13 +486,14 @@ class Demo {
         {"devices", o_.devices},
         {"submission_mode", o_.mode},
         {"joins_committed", gateway_joins_},
-        {"d2d_sent", d2d_sent_},
+        {"d2d_sent", d2d_sent_ + burst_sent_},
         {"d2d_delivered", delivered_},
         {"d2d_refused", d2d_refused_},
         {"copies_to_departed_devices", copies_},
         {"messages_decrypted_by_evicted_device_after_eviction", evicted_decrypted_},
         {"messages_decrypted_by_departed_device_after_leave", departed_decrypted_},
         {"response_ms", timings_},
+        {"d2d_burst", d2d_burst_},
         {"per_gateway", gateways},
         {"wall_s", ms_since(t0) / 1000.0},
     };
@@ -457,7 +503,7 @@ class Demo {
     for (auto& g : gateways_)
       g->terminate();
     gateways_.clear();
-    const bool all = ok && gateway_joins_ == o_.devices && d2d_sent_ == delivered_ &&
+    const bool all = ok && gateway_joins_ == o_.devices && d2d_sent_ + burst_sent_ == delivered_ &&
                      evicted_decrypted_ == 0 && departed_decrypted_ == 0;
     fmt::print(
         "\n{} gateways, {} devices ({} mode): {} joins committed; {} D2D records sent, {} "
@@ -465,11 +511,11 @@ class Demo {
         "after their departure the evicted device opened {} of {} copies, the departed one {}.\n"
         "response times (ms): join p50 {} p99 {}; d2d p50 {} p99 {}; leave {}; evict {}\n"
         "{} in {:.1f} s; summary in {}\n",
-        o_.gateways, o_.devices, o_.mode, gateway_joins_, d2d_sent_, delivered_, evicted_decrypted_,
-        copies_ / 2, departed_decrypted_, timing("join", "p50"), timing("join", "p99"),
-        percentile(d2d_ms_, 0.5), percentile(d2d_ms_, 0.99), timing("leave", "p50"),
-        timing("evict", "p50"), all ? "PASSED" : "FAILED", ms_since(t0) / 1000.0,
-        (run_dir_ / "summary.json").string());
+        o_.gateways, o_.devices, o_.mode, gateway_joins_, d2d_sent_ + burst_sent_, delivered_,
+        evicted_decrypted_, copies_ / 2, departed_decrypted_, timing("join", "p50"),
+        timing("join", "p99"), percentile(d2d_ms_, 0.5), percentile(d2d_ms_, 0.99),
+        timing("leave", "p50"), timing("evict", "p50"), all ? "PASSED" : "FAILED",
+        ms_since(t0) / 1000.0, (run_dir_ / "summary.json").string());
     return all ? 0 : 1;
   }
 
@@ -500,6 +546,9 @@ class Demo {
   std::vector<double> d2d_ms_;
   std::vector<std::string> send_errors_;
   json timings_ = json::object();
+  std::optional<json> burst_result_;
+  json d2d_burst_ = json::object();
+  std::uint64_t burst_sent_ = 0;
   std::string failure_;
 };
 
@@ -516,6 +565,8 @@ void add_demo_command(CLI::App& app, int& exit_code) {
   demo->add_option("--submission-mode", o->mode, "commit or sync")
       ->check(CLI::IsMember({"commit", "sync"}));
   demo->add_option("--timeout-commit-ms", o->timeout_commit_ms, "Pause between heights")
+      ->capture_default_str();
+  demo->add_option("--burst", o->burst, "Records of the D2D throughput run (0: none)")
       ->capture_default_str();
   demo->callback([o, &exit_code] { exit_code = Demo(*o).run(); });
 }

@@ -7,6 +7,7 @@
 //
 //   in   {"cmd":"send","peer":N,"set":S,"to":"host:port","text":"...","tag":K,
 //         "copy_to":["host:port",...]}  (copies for eavesdroppers: the demo's attacker)
+//        {"cmd":"burst","peer":N,"set":S,"to":"host:port","count":C}  (throughput)
 //        {"cmd":"leave"}   {"cmd":"status"}   {"cmd":"quit"}
 //   out  {"event":"accepted","node":N,...}  {"event":"keys","set":S,"position":P,"join_ms":T}
 //        {"event":"d2d","from":N,...}  {"event":"sent","tag":K,"ok":true,"ms":T}
@@ -182,6 +183,28 @@ class DeviceProcess {
           }
         }
       }
+    } else if (name == "burst") {
+      // Throughput: `count` records to one peer back to back; one "burst" event at the end.
+      auto to = config::parse_endpoint(cmd.value("to", ""));
+      const std::uint64_t count = cmd.value("count", std::uint64_t{0});
+      if (!to || count == 0 || burst_left_ != 0) {
+        out({{"event", "burst"}, {"ok", false}, {"error", "bad burst"}});
+        return;
+      }
+      burst_left_ = count;
+      burst_ok_ = 0;
+      burst_started_ms_ = steady_ms();
+      for (std::uint64_t i = 0; i < count; ++i) {
+        const std::string text = fmt::format("burst record {}", i);
+        std::string error;
+        if (!agent_.send(NodeId{cmd.value("peer", 0u)}, SetId{cmd.value("set", 0u)}, *to,
+                         ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                         kBurstTag, posts, error)) {
+          burst_left_ = 0;
+          out({{"event", "burst"}, {"ok", false}, {"error", error}});
+          return;
+        }
+      }
     } else if (name == "leave") {
       agent_.leave(posts);
     } else if (name == "status") {
@@ -255,6 +278,16 @@ class DeviceProcess {
       }
       case device::PostKind::kD2d: {
         const bool ok = reply && io::is_success(reply->code);
+        if (tag == kBurstTag) {
+          burst_ok_ += ok ? 1 : 0;
+          if (--burst_left_ == 0) {
+            out({{"event", "burst"},
+                 {"ok", true},
+                 {"delivered", burst_ok_},
+                 {"ms", now - burst_started_ms_}});
+          }
+          break;
+        }
         const auto it = sent_at_.find(tag);
         const std::uint64_t ms = it == sent_at_.end() ? 0 : now - it->second;
         if (it != sent_at_.end()) sent_at_.erase(it);
@@ -317,6 +350,10 @@ class DeviceProcess {
   asio::steady_timer tick_;
   asio::signal_set signals_;
   std::map<std::uint64_t, std::uint64_t> sent_at_;
+  static constexpr std::uint64_t kBurstTag = ~std::uint64_t{0};
+  std::uint64_t burst_left_ = 0;
+  std::uint64_t burst_ok_ = 0;
+  std::uint64_t burst_started_ms_ = 0;
   std::uint64_t join_started_ms_ = 0;
   bool reported_join_ = false;
   bool stopped_ = false;

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   kmchain::app::add_ctl_command(app, exit_code);
   kmchain::app::add_device_command(app, exit_code);
   kmchain::app::add_credential_command(app, exit_code);
+  kmchain::app::add_loadgen_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -170,6 +171,39 @@ TEST_F(GatewayProcesses, GatewayWhoseCertificateIsNotInTheGenesisCannotJoinTheMe
   ASSERT_TRUE(r);
   EXPECT_TRUE((*r)["peers_connected"].empty());
   EXPECT_EQ((*r)["height"].get<std::uint64_t>(), 0u);
+}
+
+}  // namespace
+}  // namespace kmchain::daemon
+
+namespace kmchain::daemon {
+namespace {
+
+// The main job at a small size: every flow (join through every gateway, D2D within and across
+// sets, leave, eviction, copies to the departed devices, a burst) over real processes.
+TEST(Demo, SmallConsortiumPassesEveryStep) {
+  std::string tmpl = (fs::temp_directory_path() / "kmchain-demo-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const fs::path dir = fs::path(tmpl) / "run";
+  const std::string cmd = std::string(KMCHAIN_BINARY) + " demo --devices 12 --burst 200 --dir " +
+                          dir.string() + " --base-port " + std::to_string(base_port(2)) + " > " +
+                          (fs::path(tmpl) / "demo.out").string() + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(dir / "summary.json");
+  const auto summary = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(summary.is_discarded());
+  EXPECT_EQ(summary["gateways"], 4);
+  EXPECT_EQ(summary["devices"], 12);
+  EXPECT_EQ(summary["joins_committed"], 12);
+  EXPECT_EQ(summary["d2d_sent"], summary["d2d_delivered"]);
+  EXPECT_GT(summary["d2d_sent"].get<int>(), 200);
+  EXPECT_EQ(summary["messages_decrypted_by_evicted_device_after_eviction"], 0);
+  EXPECT_EQ(summary["messages_decrypted_by_departed_device_after_leave"], 0);
+  EXPECT_GT(summary["copies_to_departed_devices"].get<int>(), 0);
+  for (const char* op : {"join", "d2d", "leave", "evict"}) {
+    EXPECT_TRUE(summary["response_ms"].contains(op)) << op;
+  }
+  if (!::testing::Test::HasFailure()) fs::remove_all(tmpl);
 }
 
 }  // namespace

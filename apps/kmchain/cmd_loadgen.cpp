@@ -1,0 +1,238 @@
+// kmchain loadgen: many device agents in one process, for measurements at a scale where one
+// process per device would measure the machine instead of kmchain. Each agent is the same
+// core as `kmchain device` (device/agent.h) with its own CoAP endpoint and port; state is kept
+// in memory (nothing survives the run). It admits one credential per device at the gateways'
+// admin endpoints (round robin), joins at most --concurrency devices at a time, waits until
+// every keyring is at the ledger's position, and prints one JSON object with the figures.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "config/genesis_file.h"
+#include "crypto/random.h"
+#include "daemon/admin_server.h"
+#include "device/agent.h"
+#include "io/coap_node.h"
+#include "kmchain/commands.h"
+
+namespace kmchain::app {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct LoadgenOptions {
+  std::string genesis;
+  std::vector<std::string> admins;
+  std::size_t devices = 1000;
+  unsigned base_port = 40000;
+  std::size_t concurrency = 32;
+  std::uint64_t deadline_s = 600;
+};
+
+class MemoryCounters final : public channel::CounterStore {
+ public:
+  std::uint64_t load() override { return reserved_; }
+  void reserve(std::uint64_t up_to) override { reserved_ = up_to; }
+
+ private:
+  std::uint64_t reserved_ = 0;
+};
+
+class MemoryState final : public device::StateSink {
+ public:
+  void save_identity(const device::Identity&) override {}
+  void save_request_counter(std::uint64_t) override {}
+};
+
+struct LightDevice {
+  std::unique_ptr<MemoryCounters> counters = std::make_unique<MemoryCounters>();
+  std::unique_ptr<MemoryState> state = std::make_unique<MemoryState>();
+  std::unique_ptr<device::DeviceAgent> agent;
+  std::unique_ptr<io::CoapNode> coap;
+  Clock::time_point started;
+  std::optional<double> join_ms;
+  bool started_join = false;
+};
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+          .count());
+}
+
+double pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1,
+                    static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
+}
+
+int run_loadgen(const LoadgenOptions& o) {
+  std::ifstream in(o.genesis);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto genesis = config::parse_genesis_file(text.str());
+  if (!genesis) {
+    fmt::print(stderr, "kmchain loadgen: {}: {}\n", o.genesis, config::to_string(genesis.error()));
+    return 2;
+  }
+  std::vector<config::Endpoint> admins;
+  for (const auto& a : o.admins) {
+    auto e = config::parse_endpoint(a);
+    if (!e) {
+      fmt::print(stderr, "kmchain loadgen: --admin {}: {}\n", a, e.error());
+      return 2;
+    }
+    admins.push_back(*e);
+  }
+  asio::io_context io;
+  crypto::OsRng rng;
+  std::vector<std::unique_ptr<LightDevice>> devices;
+  const auto chain_id = genesis->genesis.chain_id();
+  const auto t0 = Clock::now();
+  for (std::size_t d = 0; d < o.devices; ++d) {
+    const std::size_t g = d % admins.size();
+    auto credential = enroll::DeviceCredential::generate(rng);
+    std::string error;
+    if (!daemon::admin_request(admins[g],
+                               {{"op", "admit"},
+                                {"credential_id", to_hex(credential.id)},
+                                {"psk", to_hex(credential.psk.view())}},
+                               error)) {
+      fmt::print(stderr, "kmchain loadgen: admit at {}: {}\n", config::to_string(admins[g]), error);
+      return 1;
+    }
+    auto dev = std::make_unique<LightDevice>();
+    device::AgentConfig config;
+    std::copy(chain_id.begin(), chain_id.end(), config.chain_id.begin());
+    config.gateway = genesis->addresses.at(g).device;
+    config.listen_port = static_cast<std::uint16_t>(o.base_port + d);
+    dev->agent =
+        std::make_unique<device::DeviceAgent>(config, credential, enroll::draw_secret_code(rng),
+                                              rng, *dev->counters, *dev->state, std::nullopt, 0);
+    dev->coap =
+        std::make_unique<io::CoapNode>(io, config::Endpoint{"127.0.0.1", config.listen_port});
+    LightDevice* raw = dev.get();
+    dev->coap->on_post("rekey", [raw, &io](const config::Endpoint&, ByteView body) {
+      std::vector<device::Post> posts;
+      std::vector<device::Event> events;
+      const bool ok = raw->agent->on_rekey(body, now_ms(), posts, events);
+      for (const auto& e : events) {
+        if (e.name == "keys" && !raw->join_ms) {
+          raw->join_ms = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 Clock::now() - raw->started)
+                                                 .count()) /
+                         1000.0;
+        }
+      }
+      for (auto& p : posts)
+        raw->coap->post(p.to, p.path, p.body, [](std::optional<io::CoapReply>) {});
+      (void)io;
+      return io::CoapReply{ok ? io::CoapCode::kChanged : io::CoapCode::kBadRequest, {}};
+    });
+    dev->coap->on_post("d2d", [](const config::Endpoint&, ByteView) { return io::CoapReply{}; });
+    dev->coap->start();
+    devices.push_back(std::move(dev));
+  }
+  const double admit_s =
+      static_cast<double>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()) /
+      1000.0;
+  const auto start_join = [&](LightDevice& d) {
+    d.started_join = true;
+    d.started = Clock::now();
+    std::vector<device::Post> posts;
+    d.agent->start(now_ms(), posts);
+    for (auto& p : posts) {
+      d.coap->post(p.to, p.path, p.body, [&d](std::optional<io::CoapReply> reply) {
+        std::vector<device::Event> events;
+        d.agent->on_join_reply(reply.has_value(), reply && io::is_success(reply->code),
+                               reply ? ByteView(reply->payload) : ByteView{}, now_ms(), events);
+      });
+    }
+  };
+  const auto deadline = Clock::now() + std::chrono::seconds(o.deadline_s);
+  const auto t1 = Clock::now();
+  std::size_t next = 0;
+  auto ledger_position = [&]() -> std::optional<std::uint64_t> {
+    std::string error;
+    auto s = daemon::admin_request(admins[0], {{"op", "status"}}, error);
+    if (!s) return std::nullopt;
+    return (*s)["position"].get<std::uint64_t>();
+  };
+  bool settled = false;
+  std::uint64_t last_check = 0;
+  while (Clock::now() < deadline) {
+    std::size_t in_flight = 0;
+    for (const auto& d : devices)
+      if (d->started_join && !d->join_ms) ++in_flight;
+    while (next < devices.size() && in_flight < o.concurrency) {
+      start_join(*devices[next++]);
+      ++in_flight;
+    }
+    io.run_for(std::chrono::milliseconds(10));
+    io.restart();
+    for (auto& d : devices) {
+      std::vector<device::Post> posts;
+      d->agent->tick(now_ms(), posts);
+      for (auto& p : posts)
+        d->coap->post(p.to, p.path, p.body, [](std::optional<io::CoapReply>) {});
+    }
+    if (next == devices.size() && now_ms() - last_check > 500) {
+      last_check = now_ms();
+      const bool all_keys = std::all_of(devices.begin(), devices.end(),
+                                        [](const auto& d) { return d->join_ms.has_value(); });
+      const auto position = ledger_position();
+      if (all_keys && position && std::all_of(devices.begin(), devices.end(), [&](const auto& d) {
+            return d->agent->position().value() == *position;
+          })) {
+        settled = true;
+        break;
+      }
+    }
+  }
+  std::vector<double> joins;
+  std::size_t max_keys = 0;
+  for (const auto& d : devices) {
+    if (d->join_ms) joins.push_back(*d->join_ms);
+    max_keys = std::max(max_keys, d->agent->key_count());
+  }
+  const double join_phase_s =
+      static_cast<double>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t1).count()) /
+      1000.0;
+  nlohmann::json out = {{"devices", o.devices},
+                        {"joined", joins.size()},
+                        {"settled", settled},
+                        {"admit_s", admit_s},
+                        {"join_phase_s", join_phase_s},
+                        {"join_ms", {{"p50", pct(joins, 0.5)}, {"p99", pct(joins, 0.99)}}},
+                        {"keys_per_device_max", max_keys}};
+  fmt::print("{}\n", out.dump());
+  for (auto& d : devices)
+    d->coap->stop();
+  return settled ? 0 : 1;
+}
+
+}  // namespace
+
+void add_loadgen_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("loadgen", "Many device agents in one process (measurements)");
+  auto o = std::make_shared<LoadgenOptions>();
+  cmd->add_option("--genesis", o->genesis, "The consortium's genesis file")->required();
+  cmd->add_option("--admin", o->admins, "Admin endpoints of the gateways (round robin)")
+      ->required();
+  cmd->add_option("--devices", o->devices, "Devices")->check(CLI::Range(1, 5000));
+  cmd->add_option("--base-port", o->base_port, "First device port")->capture_default_str();
+  cmd->add_option("--concurrency", o->concurrency, "Joins in flight at once")
+      ->capture_default_str();
+  cmd->callback([o, &exit_code] { exit_code = run_loadgen(*o); });
+}
+
+}  // namespace kmchain::app
