@@ -9,7 +9,8 @@ mode=${2:-commit}
 build=${3:-build}
 kmchain="$(cd "$(dirname "$0")/.." && pwd)/$build/kmchain"
 dir=$(mktemp -d /tmp/kmchain-bench-XXXXXX)
-base=$((20000 + (RANDOM % 300) * 100))
+# Below the kernel's ephemeral range (32768 up); devices take base+50 .. base+50+N.
+base=$((20000 + (RANDOM % 20) * 100))
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done

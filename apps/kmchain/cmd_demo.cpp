@@ -39,6 +39,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// Ctrl-C or SIGTERM ends the run through the same path as a failure: every process stopped.
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_interrupt(int) {
+  g_interrupted = 1;
+}
 using nlohmann::json;
 
 struct DemoOptions {
@@ -103,6 +109,8 @@ class Demo {
   int run() {
     // A device that dies must fail the run with a message, not kill it through its pipe.
     std::signal(SIGPIPE, SIG_IGN);
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
     const auto t0 = Clock::now();
     deadline_ = t0 + std::chrono::seconds(o_.deadline_s);
     if (!setup()) return finish(false, t0);
@@ -126,7 +134,8 @@ class Demo {
     if (o_.base_port == 0) {
       std::random_device rd;
       for (int tries = 0; tries < 50 && o_.base_port == 0; ++tries) {
-        const unsigned base = 20000 + (rd() % 400) * 100;
+        // Below the kernel's ephemeral range (32768 up), where no outgoing connection lands.
+        const unsigned base = 20000 + (rd() % 110) * 100;
         bool all = true;
         for (unsigned p = base; p < base + 3 * o_.gateways && all; ++p)
           all = port_free(p);
@@ -443,6 +452,7 @@ class Demo {
   template <class F>
   bool wait_until(const std::string& what, F done) {
     while (Clock::now() < deadline_) {
+      if (g_interrupted) return fail("interrupted");
       pump(std::chrono::milliseconds(0));
       if (done()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -12,6 +12,7 @@
 
 #include "daemon/admin_server.h"
 #include "support/child_process.h"
+#include "support/free_ports.h"
 
 namespace kmchain::daemon {
 namespace {
@@ -20,9 +21,9 @@ namespace fs = std::filesystem;
 using kmchain::testing::ChildProcess;
 using namespace std::chrono_literals;
 
-// Distinct per test process so that ctest -j runs do not collide.
-std::uint16_t base_port(int slot) {
-  return static_cast<std::uint16_t>(22000 + (::getpid() % 400) * 60 + slot * 20);
+// Free ports for one consortium (and its devices), probed: ctest -j runs tests side by side.
+std::uint16_t base_port(int) {
+  return kmchain::testing::free_port_range(60);
 }
 
 class GatewayProcesses : public ::testing::Test {
