@@ -344,5 +344,46 @@ TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCount
   EXPECT_EQ(transactions_on_chain(0), 2u);
 }
 
+// A gateway stopped and started again rebuilds every key it holds from its chain and its stored
+// node keys: its devices get the refreshes of a later join and still talk.
+TEST_F(DeviceProcesses, RestartedGatewayRebuildsItsKeysAndServesItsDevices) {
+  start_consortium(2);
+  make_device_dir("a", 0);
+  make_device_dir("b", 0);
+  Device& a = start_device("a", 0, static_cast<std::uint16_t>(port_ + 20));
+  Device& b = start_device("b", 0, static_cast<std::uint16_t>(port_ + 21));
+  ASSERT_TRUE(wait([&] { return a.find("keys") && b.find("keys"); }));
+  gateways_[0]->terminate();
+  ASSERT_EQ(gateways_[0]->wait_for(5s), 0);
+  gateways_[0] = std::make_unique<Child>(
+      std::vector<std::string>{KMCHAIN_BINARY, "gateway", "--config",
+                               (root_ / "c" / "gateway-0" / "gateway.toml").string()},
+      (root_ / "gw0-restart.log").string(), false);
+  ASSERT_TRUE(wait([&] { return status(0).has_value(); }));
+  make_device_dir("c", 1);
+  Device& c = start_device("c", 1, static_cast<std::uint16_t>(port_ + 22));
+  ASSERT_TRUE(wait([&] { return c.find("keys").has_value(); }));
+  ASSERT_TRUE(wait([&] {
+    auto s = status(0);
+    auto sa = a.status();
+    auto sb = b.status();
+    return s && sa && sb && (*sa)["position"] == (*s)["position"] &&
+           (*sb)["position"] == (*s)["position"];
+  }));
+  auto s0 = status(0);
+  ASSERT_TRUE(s0);
+  EXPECT_EQ((*s0)["devices"]["key_work_errors"].get<int>(), 0);
+  const auto b_keys = b.find("keys").value_or(json::object());
+  a.process->send_line(json{
+      {"cmd", "send"},
+      {"peer", b.find("accepted").value_or(json::object()).value("node", 0u)},
+      {"set", b_keys.value("set", 0u)},
+      {"to", "127.0.0.1:" + std::to_string(b.port)},
+      {"text", "after the restart"},
+      {"tag", 1}}.dump());
+  ASSERT_TRUE(wait([&] { return b.find("d2d").has_value(); }));
+  EXPECT_EQ(b.find("d2d").value_or(json::object()).value("text", ""), "after the restart");
+}
+
 }  // namespace
 }  // namespace kmchain::daemon
