@@ -344,6 +344,50 @@ TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCount
   EXPECT_EQ(transactions_on_chain(0), 2u);
 }
 
+// A device that was down while the network changed catches up when it comes back: it resumes as
+// the node it was (its state directory) and asks its gateway for what it missed.
+TEST_F(DeviceProcesses, DeviceBackFromSleepCatchesUp) {
+  start_consortium(3);
+  make_device_dir("sleeper", 0);
+  make_device_dir("peer", 0);
+  Device* sleeper = &start_device("sleeper", 0, static_cast<std::uint16_t>(port_ + 20));
+  Device& peer = start_device("peer", 0, static_cast<std::uint16_t>(port_ + 21));
+  ASSERT_TRUE(wait([&] { return sleeper->find("keys") && peer.find("keys"); }));
+  const auto node = sleeper->find("accepted").value_or(json::object()).value("node", 0u);
+  sleeper->process->terminate();
+  ASSERT_TRUE(sleeper->process->wait_for(5s).has_value());
+  // Two joins while it sleeps: it misses their refreshes.
+  make_device_dir("late1", 0);
+  make_device_dir("late2", 1);
+  Device& late1 = start_device("late1", 0, static_cast<std::uint16_t>(port_ + 22));
+  Device& late2 = start_device("late2", 1, static_cast<std::uint16_t>(port_ + 23));
+  ASSERT_TRUE(wait([&] { return late1.find("keys") && late2.find("keys"); }));
+  sleeper = &start_device("sleeper", 0, static_cast<std::uint16_t>(port_ + 20));
+  ASSERT_TRUE(wait([&] {
+    auto s = status(0);
+    auto st = sleeper->status();
+    return s && st && (*st)["position"] == (*s)["position"];
+  }));
+  auto st = sleeper->status();
+  ASSERT_TRUE(st);
+  EXPECT_EQ((*st)["node"].get<std::uint32_t>(), node);  // the same node, no new join
+  EXPECT_GE((*st)["catch_up_requests"].get<int>(), 1);
+  auto s0 = status(0);
+  ASSERT_TRUE(s0);
+  EXPECT_GE((*s0)["devices"]["catch_ups"].get<int>(), 1);
+  EXPECT_EQ((*s0)["members"].get<int>(), 4);
+  // And it talks with the device that joined while it slept, in its set.
+  const auto late_keys = late1.find("keys").value_or(json::object());
+  sleeper->process->send_line(json{
+      {"cmd", "send"},
+      {"peer", late1.find("accepted").value_or(json::object()).value("node", 0u)},
+      {"set", late_keys.value("set", 0u)},
+      {"to", "127.0.0.1:" + std::to_string(late1.port)},
+      {"text", "good morning"},
+      {"tag", 1}}.dump());
+  ASSERT_TRUE(wait([&] { return late1.find("d2d").has_value(); }));
+}
+
 // A gateway stopped and started again rebuilds every key it holds from its chain and its stored
 // node keys: its devices get the refreshes of a later join and still talk.
 TEST_F(DeviceProcesses, RestartedGatewayRebuildsItsKeysAndServesItsDevices) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "daemon/admin_server.h"
@@ -138,6 +139,35 @@ TEST_F(GatewayProcesses, FourGatewaysAgreeOnEveryBlockAndStopCleanly) {
   EXPECT_NE(gateways_.back()->log().find("event=started height=" + std::to_string(stopped_at)),
             std::string::npos)
       << gateways_.back()->log();
+}
+
+TEST_F(GatewayProcesses, ConfigWithAMissingOrMalformedFieldStopsWithItsName) {
+  const fs::path dir = root_ / "consortium";
+  ASSERT_EQ(init(dir, base_port(0)), 0);
+  const fs::path config = dir / "gateway-1" / "gateway.toml";
+  std::string text;
+  {
+    std::ifstream in(config);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  const auto run_with = [&](const std::string& edited, const std::string& name) {
+    std::ofstream(config) << edited;
+    ChildProcess p({KMCHAIN_BINARY, "gateway", "--config", config.string()},
+                   (root_ / (name + ".log")).string());
+    const auto code = p.wait_for(5s);
+    EXPECT_TRUE(code.has_value());
+    EXPECT_EQ(code.value_or(0), 2) << p.log();
+    return p.log();
+  };
+  std::string missing = text;
+  missing.erase(missing.find("device = "),
+                missing.find('\n', missing.find("device = ")) - missing.find("device = ") + 1);
+  EXPECT_NE(run_with(missing, "missing").find("listen.device"), std::string::npos);
+  std::string malformed = text;
+  malformed.replace(malformed.find("index = 1"), 9, "index = \"one\"");
+  EXPECT_NE(run_with(malformed, "malformed").find("gateway.index"), std::string::npos);
 }
 
 TEST_F(GatewayProcesses, GatewayWhoseCertificateIsNotInTheGenesisCannotJoinTheMesh) {
