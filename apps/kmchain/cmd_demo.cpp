@@ -453,6 +453,10 @@ class Demo {
   bool wait_until(const std::string& what, F done) {
     while (Clock::now() < deadline_) {
       if (g_interrupted) return fail("interrupted");
+      for (std::size_t g = 0; g < gateways_.size(); ++g) {
+        if (!gateways_[g]->running())
+          return fail(fmt::format("gateway {} exited (see gateway-{}.log)", g, g));
+      }
       pump(std::chrono::milliseconds(0));
       if (done()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

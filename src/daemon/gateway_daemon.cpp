@@ -545,15 +545,16 @@ nlohmann::json GatewayDaemon::evict(const nlohmann::json& request) {
   if (member == nullptr || commitment == nullptr) {
     return {{"ok", false}, {"error", "node " + std::to_string(node.value()) + " is not a member"}};
   }
+  // Copied out: submitting changes the check state these point into.
+  const SetId set = member->set;
   crypto::OsRng rng;
-  const ledger::Transaction tx{ledger::Operation::kEvict, node, member->set, *commitment,
-                               rng.key128()};
+  const ledger::Transaction tx{ledger::Operation::kEvict, node, set, *commitment, rng.key128()};
   std::vector<consensus::Action> actions;
   auto verdict = replica_.submit(tx, now_ms(), actions);
   execute(actions);
   if (!verdict) return {{"ok", false}, {"error", verdict_text(verdict.error())}};
-  log_.info("evict_submitted", {{"node", node.value()}, {"set", member->set.value()}});
-  return {{"ok", true}, {"node", node.value()}, {"set", member->set.value()}};
+  log_.info("evict_submitted", {{"node", node.value()}, {"set", set.value()}});
+  return {{"ok", true}, {"node", node.value()}, {"set", set.value()}};
 }
 
 }  // namespace kmchain::daemon
