@@ -66,7 +66,6 @@ class DeviceProcess {
                 DeviceStateFile& state, const fs::path& state_dir, const config::Endpoint& listen,
                 daemon::Logger& log)
       : log_(log),
-        state_(state),
         counters_(state_dir / "send.counter"),
         sink_(state_dir / "device.state", state),
         agent_(config, std::move(credential), state.code, rng_, counters_, sink_, state.identity,
@@ -338,7 +337,6 @@ class DeviceProcess {
   }
 
   daemon::Logger& log_;
-  DeviceStateFile& state_;
   asio::io_context io_;
   crypto::OsRng rng_;
   FileCounterStore counters_;

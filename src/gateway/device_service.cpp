@@ -76,7 +76,6 @@ DeviceService::DeviceService(DeviceServiceConfig config, keys::KeySource& source
       store_(store),
       ledger_(ledger),
       clock_us_(std::move(clock_us)),
-      source_(source),
       view_(keys::KeyManager::custody_view(config.gateways, config.self, source, rng)) {}
 
 void DeviceService::load_devices() {

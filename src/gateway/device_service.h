@@ -183,7 +183,6 @@ class DeviceService {
   DeviceStore& store_;
   LedgerPort& ledger_;
   std::function<std::uint64_t()> clock_us_;
-  keys::KeySource& source_;
   keys::KeyManager view_;
   std::map<NodeId, DeviceRecord> records_;
   std::map<enroll::CredentialId, NodeId> by_credential_;
