@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 CMAKE_FLAGS ?=
 
-.PHONY: all deps lint build test test-release test-asan fuzz-smoke demo bench format clean
+.PHONY: all deps lint build test test-release test-asan fuzz-smoke demo bench format clean faults
 
 all: build
 
@@ -29,9 +29,11 @@ lint:
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The sanitizer build is also the one with the rules broken on purpose compiled in
+# (src/base/fault_injection.h): its tests show the simulators' checks catch each of them.
 $(ASAN_BUILD)/Makefile:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKMCHAIN_SANITIZE=ON -DKMCHAIN_BENCH=OFF \
-	  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" $(CMAKE_FLAGS)
+	  -DKMCHAIN_FAULT_INJECTION=ON -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" $(CMAKE_FLAGS)
 
 test-asan: deps $(ASAN_BUILD)/Makefile
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
@@ -46,6 +48,16 @@ fuzz-smoke: deps $(FUZZ_BUILD)/Makefile
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	scripts/fuzz-smoke.sh $(FUZZ_BUILD)
 
+# A release build with the rules broken on purpose compiled in, for `sim ... --inject-fault`
+# at full speed: build-faults/kmchain. Never the binary `make build` leaves.
+FAULTS_BUILD ?= build-faults
+$(FAULTS_BUILD)/Makefile:
+	cmake -S . -B $(FAULTS_BUILD) -DCMAKE_BUILD_TYPE=Release -DKMCHAIN_FAULT_INJECTION=ON \
+	  -DKMCHAIN_TESTS=OFF -DKMCHAIN_BENCH=OFF $(CMAKE_FLAGS)
+
+faults: deps $(FAULTS_BUILD)/Makefile
+	cmake --build $(FAULTS_BUILD) -j $(JOBS) --target kmchain
+
 bench: build
 	./$(BUILD)/bench/kmchain_bench
 
@@ -53,4 +65,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(FAULTS_BUILD)

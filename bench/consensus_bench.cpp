@@ -200,7 +200,7 @@ class Cluster {
       } else if (auto* schedule = std::get_if<consensus::Schedule>(&action)) {
         node.timers.push_back(Timer{schedule->timeout, schedule->at_ms});
       } else if (auto* committed = std::get_if<consensus::Committed>(&action)) {
-        committed_transactions_ += committed->transactions;
+        committed_transactions_ += committed->applied.size();
         commit_hops_ = std::max(commit_hops_, hops);
       }
       // ServeBlocks: a replica that is behind asks for blocks; never on a perfect network.

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Bans what must never appear in the deterministic cores: clocks, global randomness,
 # exceptions, and non-constant-time comparison of memory (secrets compare through
-# CRYPTO_memcmp in crypto/secret.h). Prints offending lines and exits non-zero if any.
+# CRYPTO_memcmp in crypto/secret.h); and holds the layering: cores never include the shell
+# (io, daemon), the simulators or the configuration files; configuration knows no engine; io
+# knows no protocol flows. Prints offending lines and exits non-zero if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cores=(src/base src/codec src/keys src/ledger src/enroll src/channel src/gateway src/device)
+# The deterministic cores and the consensus engine: no shell, no simulator, no config files.
+layered=("${cores[@]}" src/crypto src/consensus)
 status=0
 
 check() {
@@ -28,6 +32,11 @@ check "global or unseeded randomness in a deterministic core" \
   '\brand\(|\bsrand\(|std::random_device|RAND_bytes|RAND_priv_bytes' "${cores[@]}"
 check "exception thrown in a deterministic core" '\bthrow\b' "${cores[@]}"
 check "memcmp (use crypto::ct_equal or Secret's operator==)" '\bmemcmp\(' src
+check "a core includes the shell, a simulator or a config parser" \
+  '#include "(io|daemon|sim|config)/' "${layered[@]}"
+check "configuration includes the consensus engine" '#include "consensus/' src/config
+check "io includes the gateway or device flows" '#include "(gateway|device|daemon|sim)/' src/io
+check "the simulator includes the shell" '#include "(io|daemon)/' src/sim
 
 if [[ $status -eq 0 ]]; then
   echo "lint: clean"

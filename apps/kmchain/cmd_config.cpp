@@ -12,7 +12,7 @@ namespace {
 int run_check(const std::string& path) {
   auto files = io::load_gateway_files(path);
   if (!files) {
-    fmt::print(stderr, "kmchain: {}: {}\n", path, config::to_string(files.error()));
+    fmt::print(stderr, "kmchain: {}: {}\n", path, to_string(files.error()));
     return 2;
   }
   const auto& c = files->config;
@@ -20,9 +20,9 @@ int run_check(const std::string& path) {
   fmt::print("{}: gateway {} of \"{}\" ({} gateways), chain id {}\n", path, c.index, g.name,
              g.validators.size(), to_hex(g.chain_id()));
   fmt::print("  identity {}, links {}, devices {}, admin {}, {} mode, data in {}\n",
-             to_hex(files->identity.public_key()), config::to_string(c.listen_gateway),
-             config::to_string(c.listen_device), config::to_string(c.listen_admin),
-             config::to_string(c.submission_mode), files->data_dir.string());
+             to_hex(files->identity.public_key()), to_string(c.listen_gateway),
+             to_string(c.listen_device), to_string(c.listen_admin), to_string(c.submission_mode),
+             files->data_dir.string());
   return 0;
 }
 

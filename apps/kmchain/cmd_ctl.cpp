@@ -1,20 +1,19 @@
 // kmchain ctl --gateway ADDR status | members | evict NODE | chain [--from H]: the operator's
 // client of a gateway's admin endpoint (daemon/admin_server.h). Human-readable by default,
 // the gateway's JSON with --json.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/bytes.h"
-#include "config/endpoint.h"
+#include "base/endpoint.h"
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
 #include "enroll/credential.h"
+#include "io/durable_file.h"
 #include "kmchain/commands.h"
 
 namespace kmchain::app {
@@ -63,7 +62,7 @@ void print_chain(const nlohmann::json& r) {
 }
 
 int run_ctl(const CtlOptions& o, const std::string& op) {
-  auto endpoint = config::parse_endpoint(o.gateway);
+  auto endpoint = parse_endpoint(o.gateway);
   if (!endpoint) {
     fmt::print(stderr, "kmchain ctl: --gateway: {}\n", endpoint.error());
     return 2;
@@ -152,16 +151,11 @@ void add_credential_command(CLI::App& app, int& exit_code) {
     crypto::OsRng rng;
     const auto credential = enroll::DeviceCredential::generate(rng);
     const auto text = enroll::render_credential_file(credential);
-    const int fd = ::open(out->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    const std::string_view view = text.view();
-    if (fd < 0 || ::write(fd, view.data(), view.size()) != static_cast<ssize_t>(view.size()) ||
-        ::fsync(fd) != 0) {
-      fmt::print(stderr, "kmchain credential: cannot write {}\n", *out);
-      if (fd >= 0) ::close(fd);
+    if (auto written = io::write_new_file(*out, text.view(), 0600); !written) {
+      fmt::print(stderr, "kmchain credential: {}\n", written.error());
       exit_code = 1;
       return;
     }
-    ::close(fd);
     fmt::print("{}: credential {}\n", *out, to_hex(credential.id));
   });
 }

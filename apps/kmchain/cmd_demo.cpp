@@ -26,7 +26,8 @@
 #include <set>
 #include <thread>
 
-#include "config/endpoint.h"
+#include "base/endpoint.h"
+#include "base/percentile.h"
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
 #include "enroll/credential.h"
@@ -71,13 +72,6 @@ struct DeviceView {
   bool gone = false;  // left or evicted
   json status;
 };
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 json p50_p99(const std::vector<double>& v) {
   return {{"p50", percentile(v, 0.5)}, {"p99", percentile(v, 0.99)}, {"count", v.size()}};
@@ -156,10 +150,10 @@ class Demo {
     return true;
   }
 
-  config::Endpoint admin(std::size_t g) const {
+  Endpoint admin(std::size_t g) const {
     return {"127.0.0.1", static_cast<std::uint16_t>(o_.base_port + 3 * g + 2)};
   }
-  config::Endpoint device_endpoint(std::size_t g) const {
+  Endpoint device_endpoint(std::size_t g) const {
     return {"127.0.0.1", static_cast<std::uint16_t>(o_.base_port + 3 * g + 1)};
   }
 
@@ -216,12 +210,15 @@ class Demo {
         return fail(
             fmt::format("gateway {} refused to admit device {}'s credential", v.gateway, d));
       }
-      v.process = std::make_unique<Child>(
-          std::vector<std::string>{exe_, "device", "--gateway",
-                                   config::to_string(device_endpoint(v.gateway)), "--genesis",
-                                   genesis.string(), "--state", dir.string(), "--listen",
-                                   fmt::format("127.0.0.1:{}", v.port)},
-          (dir / "device.log").string(), true);
+      std::vector<std::string> args{exe_,        "device",
+                                    "--gateway", to_string(device_endpoint(v.gateway)),
+                                    "--genesis", genesis.string(),
+                                    "--state",   dir.string(),
+                                    "--listen",  fmt::format("127.0.0.1:{}", v.port)};
+      // The devices that will leave and be evicted run the attacker beside them: it keeps every
+      // key they ever hold and tries them on the records sent after their departure.
+      if (d == leaver_index() || d == evicted_index()) args.push_back("--eavesdrop");
+      v.process = std::make_unique<Child>(args, (dir / "device.log").string(), true);
     }
     if (!wait_until("every device holding its keys", [&] {
           return std::all_of(devices_.begin(), devices_.end(),
@@ -313,9 +310,12 @@ class Demo {
     return ok;
   }
 
+  std::size_t leaver_index() const { return 5 % o_.devices; }
+  std::size_t evicted_index() const { return 10 % o_.devices; }
+
   bool leave_and_evict() {
-    const std::size_t leaver = 5 % devices_.size();
-    const std::size_t evicted = 10 % devices_.size();
+    const std::size_t leaver = leaver_index();
+    const std::size_t evicted = evicted_index();
     const auto t = Clock::now();
     const auto members_before = ask(0, {{"op", "members"}});
     if (!members_before) return fail("gateway 0 does not answer");
@@ -421,10 +421,12 @@ class Demo {
       v.set = e.value("set", 0u);
       v.position = e.value("position", std::uint64_t{0});
       if (e.contains("join_ms")) v.join_ms = e["join_ms"].get<std::uint64_t>();
-    } else if (name == "join_refused") {
+    } else if (name == "join_refused" || name == "join_failed") {
       v.refused = e.value("reason", "");
     } else if (name == "status") {
       v.position = e.value("position", std::uint64_t{0});
+      // A Reorder may have moved the device to another set since its keys came.
+      if (e.value("set", 0u) != 0) v.set = e.value("set", 0u);
       v.status = e;
     } else if (name == "d2d") {
       ++delivered_;

@@ -12,7 +12,7 @@ namespace {
 int run_gateway(const std::string& path) {
   auto files = io::load_gateway_files(path);
   if (!files) {
-    fmt::print(stderr, "kmchain: {}: {}\n", path, config::to_string(files.error()));
+    fmt::print(stderr, "kmchain: {}: {}\n", path, to_string(files.error()));
     return 2;
   }
   const auto level = daemon::parse_log_level(files->config.log_level);

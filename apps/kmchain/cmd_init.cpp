@@ -1,13 +1,9 @@
 // kmchain init: creates a consortium on this machine - per gateway an Ed25519 identity, its
 // self-signed certificate for the gateway links, and a config; one genesis file for all.
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -17,6 +13,7 @@
 #include "config/genesis_file.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
+#include "io/durable_file.h"
 #include "kmchain/commands.h"
 
 namespace kmchain::app {
@@ -33,30 +30,13 @@ struct InitOptions {
   unsigned base_port = 17100;
   unsigned certificate_days = 825;
   std::string submission_mode = "commit";
-  std::uint64_t timeout_commit_ms = consensus::Timeouts{}.commit_ms;
+  std::uint64_t timeout_commit_ms = ledger::Timeouts{}.commit_ms;
 };
 
-// Creates `path` with `mode` (never more open, whatever the umask: fchmod after creation) and
-// writes `text`, durably. Refuses to replace an existing file.
 bool write_new_file(const fs::path& path, std::string_view text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    fmt::print(stderr, "kmchain init: cannot create {}: {}\n", path.string(), std::strerror(errno));
-    return false;
-  }
-  bool ok = ::fchmod(fd, mode) == 0;
-  std::size_t done = 0;
-  while (ok && done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok)
-    fmt::print(stderr, "kmchain init: cannot write {}: {}\n", path.string(), std::strerror(errno));
-  return ok;
+  auto written = io::write_new_file(path, text, mode);
+  if (!written) fmt::print(stderr, "kmchain init: {}\n", written.error());
+  return written.ok();
 }
 
 bool make_dir(const fs::path& path, fs::perms perms) {
@@ -112,9 +92,8 @@ int run_init(const InitOptions& o) {
       return 1;
     }
     genesis.genesis.validators.push_back(ledger::Validator{GatewayId{index}, key.public_key(), 1});
-    genesis.addresses.push_back(
-        config::GatewayAddresses{config::Endpoint{o.host, port},
-                                 config::Endpoint{o.host, static_cast<std::uint16_t>(port + 1)}});
+    genesis.addresses.push_back(config::GatewayAddresses{
+        Endpoint{o.host, port}, Endpoint{o.host, static_cast<std::uint16_t>(port + 1)}});
     genesis.pair_keys.push_back(config::gateway_pair_key(key).public_key());
     config::GatewayConfig c;
     c.index = index;
@@ -124,9 +103,9 @@ int run_init(const InitOptions& o) {
     c.data_dir = "data";
     c.listen_gateway = genesis.addresses.back().gateway;
     c.listen_device = genesis.addresses.back().device;
-    c.listen_admin = config::Endpoint{o.host, static_cast<std::uint16_t>(port + 2)};
-    c.submission_mode = o.submission_mode == "sync" ? config::SubmissionMode::kSync
-                                                    : config::SubmissionMode::kCommit;
+    c.listen_admin = Endpoint{o.host, static_cast<std::uint16_t>(port + 2)};
+    c.submission_mode = o.submission_mode == "sync" ? ledger::SubmissionMode::kSync
+                                                    : ledger::SubmissionMode::kCommit;
     c.timeouts.commit_ms = o.timeout_commit_ms;
     configs.push_back(c);
   }
@@ -145,9 +124,8 @@ int run_init(const InitOptions& o) {
   fmt::print("chain id {}\n", to_hex(genesis.genesis.chain_id()));
   for (std::size_t i = 0; i < configs.size(); ++i) {
     fmt::print("  gateway {}: {}/gateway-{}/gateway.toml, links {}, devices {}, admin {}\n", i,
-               o.dir, i, config::to_string(configs[i].listen_gateway),
-               config::to_string(configs[i].listen_device),
-               config::to_string(configs[i].listen_admin));
+               o.dir, i, to_string(configs[i].listen_gateway), to_string(configs[i].listen_device),
+               to_string(configs[i].listen_admin));
   }
   return 0;
 }

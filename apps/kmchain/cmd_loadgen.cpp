@@ -13,10 +13,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/percentile.h"
 #include "config/genesis_file.h"
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
 #include "device/agent.h"
+#include "device/memory_state.h"
 #include "io/coap_node.h"
 #include "kmchain/commands.h"
 
@@ -35,24 +37,10 @@ struct LoadgenOptions {
   std::uint64_t deadline_s = 600;
 };
 
-class MemoryCounters final : public channel::CounterStore {
- public:
-  std::uint64_t load() override { return reserved_; }
-  void reserve(std::uint64_t up_to) override { reserved_ = up_to; }
-
- private:
-  std::uint64_t reserved_ = 0;
-};
-
-class MemoryState final : public device::StateSink {
- public:
-  void save_identity(const device::Identity&) override {}
-  void save_request_counter(std::uint64_t) override {}
-};
-
 struct LightDevice {
-  std::unique_ptr<MemoryCounters> counters = std::make_unique<MemoryCounters>();
-  std::unique_ptr<MemoryState> state = std::make_unique<MemoryState>();
+  std::unique_ptr<device::MemoryCounterStore> counters =
+      std::make_unique<device::MemoryCounterStore>();
+  std::unique_ptr<device::MemoryStateSink> state = std::make_unique<device::MemoryStateSink>();
   std::unique_ptr<device::DeviceAgent> agent;
   std::unique_ptr<io::CoapNode> coap;
   Clock::time_point started;
@@ -66,25 +54,18 @@ std::uint64_t now_ms() {
           .count());
 }
 
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1,
-                    static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
-
 int run_loadgen(const LoadgenOptions& o) {
   std::ifstream in(o.genesis);
   std::stringstream text;
   text << in.rdbuf();
   auto genesis = config::parse_genesis_file(text.str());
   if (!genesis) {
-    fmt::print(stderr, "kmchain loadgen: {}: {}\n", o.genesis, config::to_string(genesis.error()));
+    fmt::print(stderr, "kmchain loadgen: {}: {}\n", o.genesis, to_string(genesis.error()));
     return 2;
   }
-  std::vector<config::Endpoint> admins;
+  std::vector<Endpoint> admins;
   for (const auto& a : o.admins) {
-    auto e = config::parse_endpoint(a);
+    auto e = parse_endpoint(a);
     if (!e) {
       fmt::print(stderr, "kmchain loadgen: --admin {}: {}\n", a, e.error());
       return 2;
@@ -105,7 +86,7 @@ int run_loadgen(const LoadgenOptions& o) {
                                 {"credential_id", to_hex(credential.id)},
                                 {"psk", to_hex(credential.psk.view())}},
                                error)) {
-      fmt::print(stderr, "kmchain loadgen: admit at {}: {}\n", config::to_string(admins[g]), error);
+      fmt::print(stderr, "kmchain loadgen: admit at {}: {}\n", to_string(admins[g]), error);
       return 1;
     }
     auto dev = std::make_unique<LightDevice>();
@@ -113,16 +94,15 @@ int run_loadgen(const LoadgenOptions& o) {
     std::copy(chain_id.begin(), chain_id.end(), config.chain_id.begin());
     config.gateway = genesis->addresses.at(g).device;
     config.listen_port = static_cast<std::uint16_t>(o.base_port + d);
-    dev->agent =
-        std::make_unique<device::DeviceAgent>(config, credential, enroll::draw_secret_code(rng),
-                                              rng, *dev->counters, *dev->state, std::nullopt, 0);
-    dev->coap =
-        std::make_unique<io::CoapNode>(io, config::Endpoint{"127.0.0.1", config.listen_port});
+    dev->agent = std::make_unique<device::DeviceAgent>(
+        config, credential, enroll::draw_secret_code(rng), rng, *dev->counters, *dev->state,
+        device::DurableState{});
+    dev->coap = std::make_unique<io::CoapNode>(io, Endpoint{"127.0.0.1", config.listen_port});
     LightDevice* raw = dev.get();
-    dev->coap->on_post("rekey", [raw, &io](const config::Endpoint&, ByteView body) {
+    dev->coap->on_post("rekey", [raw, &io](const Endpoint&, ByteView body) {
       std::vector<device::Post> posts;
       std::vector<device::Event> events;
-      const bool ok = raw->agent->on_rekey(body, now_ms(), posts, events);
+      const bool ok = raw->agent->on_push(body, now_ms(), posts, events);
       for (const auto& e : events) {
         if (e.name == "keys" && !raw->join_ms) {
           raw->join_ms = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -136,7 +116,7 @@ int run_loadgen(const LoadgenOptions& o) {
       (void)io;
       return io::CoapReply{ok ? io::CoapCode::kChanged : io::CoapCode::kBadRequest, {}};
     });
-    dev->coap->on_post("d2d", [](const config::Endpoint&, ByteView) { return io::CoapReply{}; });
+    dev->coap->on_post("d2d", [](const Endpoint&, ByteView) { return io::CoapReply{}; });
     dev->coap->start();
     devices.push_back(std::move(dev));
   }
@@ -151,9 +131,11 @@ int run_loadgen(const LoadgenOptions& o) {
     d.agent->start(now_ms(), posts);
     for (auto& p : posts) {
       d.coap->post(p.to, p.path, p.body, [&d](std::optional<io::CoapReply> reply) {
+        std::vector<device::Post> later;  // no retries: a lost join shows in the figures
         std::vector<device::Event> events;
         d.agent->on_join_reply(reply.has_value(), reply && io::is_success(reply->code),
-                               reply ? ByteView(reply->payload) : ByteView{}, now_ms(), events);
+                               reply ? ByteView(reply->payload) : ByteView{}, now_ms(), later,
+                               events);
       });
     }
   };
@@ -207,13 +189,14 @@ int run_loadgen(const LoadgenOptions& o) {
       static_cast<double>(
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t1).count()) /
       1000.0;
-  nlohmann::json out = {{"devices", o.devices},
-                        {"joined", joins.size()},
-                        {"settled", settled},
-                        {"admit_s", admit_s},
-                        {"join_phase_s", join_phase_s},
-                        {"join_ms", {{"p50", pct(joins, 0.5)}, {"p99", pct(joins, 0.99)}}},
-                        {"keys_per_device_max", max_keys}};
+  nlohmann::json out = {
+      {"devices", o.devices},
+      {"joined", joins.size()},
+      {"settled", settled},
+      {"admit_s", admit_s},
+      {"join_phase_s", join_phase_s},
+      {"join_ms", {{"p50", percentile(joins, 0.5)}, {"p99", percentile(joins, 0.99)}}},
+      {"keys_per_device_max", max_keys}};
   fmt::print("{}\n", out.dump());
   for (auto& d : devices)
     d->coap->stop();

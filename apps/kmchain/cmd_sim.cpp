@@ -1,18 +1,23 @@
-// kmchain sim keys: the Layer-1 churn simulator.
+// kmchain sim keys | consensus | system: the deterministic simulators.
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <nlohmann/json.hpp>
-#include <thread>
 
+#include "base/fault_injection.h"
 #include "kmchain/commands.h"
 #include "sim/consensus_sim.h"
 #include "sim/key_sim.h"
+#include "sim/reports.h"
+#include "sim/seed_batch.h"
+#include "sim/system_sim.h"
 
 namespace kmchain::app {
 
 namespace {
+
+constexpr const char* kNoFaultInjection =
+    "this build has no fault injection: build with -DKMCHAIN_FAULT_INJECTION=ON (make faults)";
 
 int run_sim_keys(const sim::KeySimConfig& config, bool verbose) {
   fmt::print("seed {}\n", config.seed);
@@ -53,135 +58,57 @@ int run_sim_keys(const sim::KeySimConfig& config, bool verbose) {
   return 1;
 }
 
-struct ConsensusOptions {
-  sim::ConsensusSimConfig config;
-  std::string seeds;  // "A-B" for the batch form
-  std::string fault = "none";
+// The two forms of a seeded simulator: one run (--seed, with its description and verdict) or a
+// batch of seeds on every core (--seeds A-B, a summary, --json for one JSON line).
+struct BatchOptions {
+  std::string seeds;
   bool json = false;
   bool verbose = false;
   unsigned jobs = 0;
 };
 
-std::string format_result(const sim::ConsensusSimResult& r) {
-  std::string verdict = r.ok() ? "PASS" : "FAIL";
-  std::string line = fmt::format(
-      "seed {}: {} blocks {} txs {} rounds<={} msgs {} (dropped {}) crashes {} partitions {} "
-      "equivocations {} split-lock attacks {}",
-      r.seed, verdict, r.blocks, r.transactions_committed, r.max_round, r.messages_sent,
-      r.messages_dropped, r.crashes, r.partitions, r.equivocations_detected, r.split_lock_attacks);
-  for (const auto& v : r.violations)
-    line += fmt::format("\n  violation {} at {} ms: {}", v.invariant, v.at_ms, v.detail);
-  if (r.liveness_failure) line += "\n  liveness failure: " + r.liveness_detail;
-  return line;
-}
-
-// Parses "A-B" (or "A"): the batch form's seed range.
-bool parse_seeds(const std::string& text, std::uint64_t& first, std::uint64_t& last) {
-  const auto dash = text.find('-');
-  try {
-    first = std::stoull(text.substr(0, dash));
-    last = dash == std::string::npos ? first : std::stoull(text.substr(dash + 1));
-  } catch (const std::exception&) {
-    return false;
-  }
-  return first <= last;
-}
-
-int run_sim_consensus(const ConsensusOptions& options) {
-  if (options.seeds.empty()) {
-    fmt::print("seed {}\n", options.config.seed);
+template <class Result, class Run>
+int run_seeded(std::uint64_t seed, const BatchOptions& batch, const Run& run,
+               const std::string& header, const nlohmann::json& params) {
+  if (batch.seeds.empty()) {
+    fmt::print("seed {}\n", seed);
     std::fflush(stdout);
-    sim::ConsensusSimConfig config = options.config;
-    config.stop_at_violation = false;
-    const sim::ConsensusSimResult r = sim::run_consensus_sim(config);
-    fmt::print("gateways {}, byzantine {}, faults: {}\n", config.gateways, config.byzantine,
-               r.fault_mix);
-    fmt::print("{}\n", format_result(r));
-    fmt::print("signature verifications {}, decode errors {}, simulated {} ms\n",
-               r.signatures_verified, r.decode_errors, r.sim_ms);
+    const Result r = run(seed, /*batch=*/false);
+    fmt::print("{}, faults: {}\n", header, r.fault_mix);
+    fmt::print("{}\n", sim::describe(r));
     fmt::print("verdict: {}\n", r.ok() ? "PASS" : "FAIL");
     return r.ok() ? 0 : 1;
   }
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-  if (!parse_seeds(options.seeds, first, last)) {
-    fmt::print(stderr, "--seeds: expected A-B with A <= B, got '{}'\n", options.seeds);
+  const auto range = sim::parse_seed_range(batch.seeds);
+  if (!range) {
+    fmt::print(stderr, "--seeds: expected A-B with A <= B, got '{}'\n", batch.seeds);
     return 2;
   }
-  if (!options.json) fmt::print("seeds {}-{}\n", first, last);
+  if (!batch.json) fmt::print("seeds {}-{}\n", range->first, range->last);
   std::fflush(stdout);
-  const std::size_t count = last - first + 1;
-  std::vector<sim::ConsensusSimResult> results(count);
-  std::atomic<std::size_t> next{0};
-  const unsigned jobs =
-      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto worker = [&] {
-    for (std::size_t i = next++; i < count; i = next++) {
-      sim::ConsensusSimConfig config = options.config;
-      config.seed = first + i;
-      results[i] = sim::run_consensus_sim(config);
-    }
-  };
-  std::vector<std::thread> threads;
-  for (unsigned j = 0; j < std::min<std::size_t>(jobs, count); ++j)
-    threads.emplace_back(worker);
-  for (auto& t : threads)
-    t.join();
-
-  std::uint64_t violations = 0, liveness = 0, blocks = 0, txs = 0, messages = 0, crashes = 0,
-                equivocations = 0, verified = 0, sim_ms = 0, split_locks = 0;
-  std::vector<std::uint64_t> failing;
-  std::vector<std::uint64_t> latencies;
-  std::map<std::string, std::uint64_t> by_invariant;
-  for (const auto& r : results) {
-    violations += r.violations.size();
-    for (const auto& v : r.violations)
-      ++by_invariant[v.invariant];
-    liveness += r.liveness_failure ? 1 : 0;
-    blocks += r.blocks;
-    txs += r.transactions_committed;
-    messages += r.messages_sent;
-    crashes += r.crashes;
-    equivocations += r.equivocations_detected;
-    split_locks += r.split_lock_attacks;
-    verified += r.signatures_verified;
-    sim_ms += r.sim_ms;
-    latencies.insert(latencies.end(), r.commit_latency_ms.begin(), r.commit_latency_ms.end());
-    if (!r.ok()) failing.push_back(r.seed);
-    if (!options.json && (options.verbose || !r.ok())) fmt::print("{}\n", format_result(r));
+  const std::vector<Result> results =
+      sim::run_seeds(*range, batch.jobs, [&](std::uint64_t s) { return run(s, true); });
+  bool ok = true;
+  for (const Result& r : results) {
+    ok = ok && r.ok();
+    if (!batch.json && (batch.verbose || !r.ok())) fmt::print("{}\n", sim::describe(r));
   }
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) -> std::uint64_t {
-    if (latencies.empty()) return 0;
-    return latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
-  };
-  if (options.json) {
-    nlohmann::json j;
-    j["seeds"] = count;
-    j["violations"] = violations;
-    j["liveness_failures"] = liveness;
-    j["blocks"] = blocks;
-    j["transactions"] = txs;
-    j["messages"] = messages;
-    j["crashes"] = crashes;
-    j["equivocations_detected"] = equivocations;
-    j["split_lock_attacks"] = split_locks;
-    j["signature_verifications"] = verified;
-    j["simulated_ms"] = sim_ms;
-    j["commit_latency_ms"] = {{"p50", pct(0.5)}, {"p99", pct(0.99)}};
-    j["violations_by_invariant"] = by_invariant;
-    j["failing_seeds"] = failing;
-    j["gateways"] = options.config.gateways;
-    j["byzantine"] = options.config.byzantine;
-    fmt::print("{}\n", j.dump());
+  nlohmann::json summary = sim::summarize(results);
+  summary.update(params);
+  if (batch.json) {
+    fmt::print("{}\n", summary.dump());
   } else {
-    fmt::print(
-        "{} seeds: {} violations, {} liveness failures, {} blocks, {} transactions, {} crashes, "
-        "{} equivocations detected; commit latency p50 {} ms p99 {} ms\n",
-        count, violations, liveness, blocks, txs, crashes, equivocations, pct(0.5), pct(0.99));
-    fmt::print("verdict: {}\n", failing.empty() ? "PASS" : "FAIL");
+    fmt::print("{}\nverdict: {}\n", sim::summary_line(summary), ok ? "PASS" : "FAIL");
   }
-  return failing.empty() ? 0 : 1;
+  return ok ? 0 : 1;
+}
+
+void add_batch_options(CLI::App* cmd, BatchOptions& batch) {
+  cmd->add_option("--seeds", batch.seeds, "Batch form: every seed of A-B");
+  cmd->add_option("--jobs", batch.jobs, "Threads for the batch form (default: cores)")
+      ->check(CLI::Range(0u, 256u));
+  cmd->add_flag("--json", batch.json, "Batch form: one JSON summary line");
+  cmd->add_flag("--verbose", batch.verbose, "Batch form: a line per seed");
 }
 
 }  // namespace
@@ -212,35 +139,94 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   keys->callback([config, fault, verbose, &exit_code] {
     auto parsed = keys::fault_from_string(*fault);
     if (!parsed) throw CLI::ValidationError("--inject-fault", "unknown fault: " + *fault);
+    if (*parsed != keys::Fault::kNone && !kFaultInjection)
+      throw CLI::ValidationError("--inject-fault", kNoFaultInjection);
     config->fault = *parsed;
     exit_code = run_sim_keys(*config, *verbose);
   });
 
   auto* consensus = sim->add_subcommand(
       "consensus", "Tendermint over a faulty simulated network, with Byzantine gateways, checked");
-  auto opts = std::make_shared<ConsensusOptions>();
-  consensus->add_option("--gateways", opts->config.gateways, "Gateways (validators)")
+  auto consensus_config = std::make_shared<sim::ConsensusSimConfig>();
+  auto consensus_batch = std::make_shared<BatchOptions>();
+  auto consensus_fault = std::make_shared<std::string>("none");
+  consensus->add_option("--gateways", consensus_config->gateways, "Gateways (validators)")
       ->check(CLI::Range(1, 64));
-  consensus->add_option("--byzantine", opts->config.byzantine,
+  consensus->add_option("--byzantine", consensus_config->byzantine,
                         "Byzantine gateways, at most floor((P-1)/3)");
-  consensus->add_option("--seed", opts->config.seed, "Seed of one run: it replays exactly");
-  consensus->add_option("--seeds", opts->seeds, "Batch form: every seed of A-B");
-  consensus->add_option("--ticks", opts->config.ticks, "Simulated length, in 10 ms ticks")
+  consensus->add_option("--seed", consensus_config->seed, "Seed of one run: it replays exactly");
+  consensus->add_option("--ticks", consensus_config->ticks, "Simulated length, in 10 ms ticks")
       ->check(CLI::Range(100, 10'000'000));
-  consensus->add_option("--inject-fault", opts->fault,
+  consensus->add_option("--inject-fault", *consensus_fault,
                         "Break a rule on purpose on every correct gateway: ignore-lock, "
                         "two-thirds-quorum, skip-wal");
-  consensus->add_option("--jobs", opts->jobs, "Threads for the batch form (default: cores)");
-  consensus->add_flag("--json", opts->json, "Batch form: one JSON summary line");
-  consensus->add_flag("--verbose", opts->verbose, "Batch form: a line per seed");
-  consensus->add_flag("--trace", opts->config.trace,
+  consensus->add_flag("--trace", consensus_config->trace,
                       "Single run: every event of the correct gateways on stderr");
-  consensus->callback([opts, &exit_code] {
-    if (opts->config.byzantine * 3 >= opts->config.gateways && opts->config.byzantine > 0)
+  add_batch_options(consensus, *consensus_batch);
+  consensus->callback([consensus_config, consensus_batch, consensus_fault, &exit_code] {
+    sim::ConsensusSimConfig& c = *consensus_config;
+    if (c.byzantine * 3 >= c.gateways && c.byzantine > 0)
       throw CLI::ValidationError("--byzantine", "must be at most floor((gateways-1)/3)");
-    if (!sim::inject_fault(opts->fault, opts->config))
-      throw CLI::ValidationError("--inject-fault", "unknown fault: " + opts->fault);
-    exit_code = run_sim_consensus(*opts);
+    if (!sim::inject_fault(*consensus_fault, c)) {
+      throw CLI::ValidationError("--inject-fault", kFaultInjection
+                                                       ? "unknown fault: " + *consensus_fault
+                                                       : kNoFaultInjection);
+    }
+    exit_code = run_seeded<sim::ConsensusSimResult>(
+        c.seed, *consensus_batch,
+        [&c](std::uint64_t seed, bool batch) {
+          sim::ConsensusSimConfig one = c;
+          one.seed = seed;
+          one.stop_at_violation = batch;
+          return sim::run_consensus_sim(one);
+        },
+        fmt::format("gateways {}, byzantine {}", c.gateways, c.byzantine),
+        {{"gateways", c.gateways}, {"byzantine", c.byzantine}});
+  });
+
+  auto* system = sim->add_subcommand(
+      "system",
+      "Gateway nodes and device agents under faults, Byzantine gateways included, checked");
+  auto system_config = std::make_shared<sim::SystemSimConfig>();
+  auto system_batch = std::make_shared<BatchOptions>();
+  auto system_fault = std::make_shared<std::string>("none");
+  auto system_mode = std::make_shared<std::string>("any");
+  system->add_option("--gateways", system_config->gateways, "Gateways")->check(CLI::Range(1, 64));
+  system->add_option("--devices", system_config->devices, "Devices the workload keeps joined")
+      ->check(CLI::Range(2, 2000));
+  system->add_option("--byzantine", system_config->byzantine,
+                     "Byzantine gateways, at most floor((P-1)/3)");
+  system->add_option("--seed", system_config->seed, "Seed of one run: it replays exactly");
+  system->add_option("--ticks", system_config->ticks, "Simulated length, in 10 ms ticks")
+      ->check(CLI::Range(1000, 10'000'000));
+  system->add_option("--submission-mode", *system_mode, "commit, sync, or any (drawn per seed)")
+      ->check(CLI::IsMember({"any", "commit", "sync"}));
+  system->add_option("--inject-fault", *system_fault,
+                     "Break a rule of the system on purpose: lose-push, record-after-gossip, "
+                     "forget-pending-joins, cached-peer-set-only");
+  system->add_flag("--trace", system_config->trace, "Single run: events on stderr");
+  add_batch_options(system, *system_batch);
+  system->callback([system_config, system_batch, system_fault, system_mode, &exit_code] {
+    sim::SystemSimConfig& c = *system_config;
+    if (c.byzantine * 3 >= c.gateways && c.byzantine > 0)
+      throw CLI::ValidationError("--byzantine", "must be at most floor((gateways-1)/3)");
+    if (!sim::inject_system_fault(*system_fault, c)) {
+      throw CLI::ValidationError("--inject-fault", kFaultInjection
+                                                       ? "unknown fault: " + *system_fault
+                                                       : kNoFaultInjection);
+    }
+    if (*system_mode == "commit") c.mode = ledger::SubmissionMode::kCommit;
+    if (*system_mode == "sync") c.mode = ledger::SubmissionMode::kSync;
+    exit_code = run_seeded<sim::SystemSimResult>(
+        c.seed, *system_batch,
+        [&c](std::uint64_t seed, bool batch) {
+          sim::SystemSimConfig one = c;
+          one.seed = seed;
+          one.stop_at_violation = batch;
+          return sim::run_system_sim(one);
+        },
+        fmt::format("gateways {}, devices {}, byzantine {}", c.gateways, c.devices, c.byzantine),
+        {{"gateways", c.gateways}, {"devices", c.devices}, {"byzantine", c.byzantine}});
   });
 }
 

@@ -10,16 +10,6 @@
 
 namespace kmchain::config {
 
-const char* to_string(SubmissionMode m) {
-  switch (m) {
-    case SubmissionMode::kCommit:
-      return "commit";
-    case SubmissionMode::kSync:
-      return "sync";
-  }
-  return "unknown";
-}
-
 namespace {
 
 ConfigError error(std::string field, std::string message) {
@@ -95,7 +85,7 @@ class Reader {
 }  // namespace
 
 std::string render_gateway_config(const GatewayConfig& c) {
-  const consensus::Timeouts& t = c.timeouts;
+  const ledger::Timeouts& t = c.timeouts;
   toml::table root{
       {"gateway", toml::table{{"index", c.index},
                               {"genesis", c.genesis},
@@ -158,9 +148,9 @@ Result<GatewayConfig, ConfigError> parse_gateway_config(std::string_view text) {
   std::string mode;
   KMCHAIN_CONFIG_ASSIGN(mode, r.string("gateway", "submission_mode", std::string("commit")));
   if (mode == "commit") {
-    c.submission_mode = SubmissionMode::kCommit;
+    c.submission_mode = ledger::SubmissionMode::kCommit;
   } else if (mode == "sync") {
-    c.submission_mode = SubmissionMode::kSync;
+    c.submission_mode = ledger::SubmissionMode::kSync;
   } else {
     return Err{
         error("gateway.submission_mode", "expected \"commit\" or \"sync\", got \"" + mode + "\"")};
@@ -171,7 +161,7 @@ Result<GatewayConfig, ConfigError> parse_gateway_config(std::string_view text) {
     KMCHAIN_CONFIG_ASSIGN(*field, r.endpoint("listen", name));
   // Timeouts: at least 1 ms, at most an hour.
   constexpr std::uint64_t kHourMs = 3'600'000;
-  consensus::Timeouts& t = c.timeouts;
+  ledger::Timeouts& t = c.timeouts;
   const std::pair<const char*, std::uint64_t*> timeouts[] = {
       {"timeout_propose_ms", &t.propose_ms},
       {"timeout_propose_delta_ms", &t.propose_delta_ms},

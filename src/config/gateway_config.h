@@ -5,7 +5,7 @@
 //                submission_mode = "commit" | "sync" (default "commit")
 //   [listen]     gateway, device, admin = "host:port": required
 //   [consensus]  timeout_{propose,prevote,precommit}_ms and their _delta_ms, timeout_commit_ms,
-//                block_transactions_max: optional (defaults of consensus::Timeouts and
+//                block_transactions_max: optional (defaults of ledger::Timeouts and
 //                consensus::ReplicaConfig)
 //   [log]        level = "debug" | "info" | "warn" | "error" (default "info")
 //
@@ -17,18 +17,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/endpoint.h"
 #include "base/result.h"
 #include "config/config_error.h"
-#include "config/endpoint.h"
-#include "consensus/engine.h"
+#include "ledger/submission_mode.h"
+#include "ledger/timeouts.h"
 
 namespace kmchain::config {
-
-enum class SubmissionMode : std::uint8_t {
-  kCommit = 1,  // keys once the transaction's block is final
-  kSync = 2,    // keys once the transaction passed the contract check; repair if it fails later
-};
-const char* to_string(SubmissionMode m);
 
 struct GatewayConfig {
   std::uint16_t index = 0;
@@ -36,11 +31,11 @@ struct GatewayConfig {
   std::string identity_key;
   std::string certificate;
   std::string data_dir;
-  SubmissionMode submission_mode = SubmissionMode::kCommit;
+  ledger::SubmissionMode submission_mode = ledger::SubmissionMode::kCommit;
   Endpoint listen_gateway;
   Endpoint listen_device;
   Endpoint listen_admin;
-  consensus::Timeouts timeouts;
+  ledger::Timeouts timeouts;
   std::uint32_t block_transactions_max = 256;
   std::string log_level = "info";
 };

@@ -37,4 +37,25 @@ bool gateway_pair_secret(const crypto::X25519KeyPair& own, GatewayId self,
   return true;
 }
 
+Result<std::unique_ptr<keys::DerivedKeySource>, std::string> gateway_key_source(
+    const crypto::Ed25519KeyPair& identity, GatewayId self, const GenesisFile& genesis) {
+  static constexpr std::string_view kMasterLabel = "kmchain/v1/gateway/key-master";
+  const crypto::Secret256 master = crypto::hkdf_sha256_secret<32>(
+      {}, identity.seed().view(),
+      ByteView(reinterpret_cast<const std::uint8_t*>(kMasterLabel.data()), kMasterLabel.size()));
+  const crypto::X25519KeyPair own = gateway_pair_key(identity);
+  keys::DerivedKeySource::PairSecrets secrets;
+  for (std::size_t i = 0; i < genesis.pair_keys.size(); ++i) {
+    const GatewayId peer{static_cast<std::uint16_t>(i)};
+    if (peer == self) continue;
+    crypto::Secret256 secret;
+    if (!gateway_pair_secret(own, self, genesis.pair_keys[i], peer, genesis.genesis.chain_id(),
+                             secret)) {
+      return Err{"genesis: validators[" + std::to_string(i) + "].pair_public_key is a weak key"};
+    }
+    secrets.emplace(peer, secret);
+  }
+  return std::make_unique<keys::DerivedKeySource>(self, master, std::move(secrets));
+}
+
 }  // namespace kmchain::config

@@ -21,9 +21,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/endpoint.h"
 #include "base/result.h"
 #include "config/config_error.h"
-#include "config/endpoint.h"
 #include "ledger/genesis.h"
 
 namespace kmchain::config {

@@ -53,7 +53,8 @@ Engine::Engine(const ledger::Genesis& genesis, const ledger::Hash256& chain_id,
 
 bool Engine::quorum(std::uint64_t power) const {
   // The broken rule counts 2/3 rounded down as enough: 2f of 3f+1 validators.
-  if (faults_.two_thirds_quorum) return power * 3 >= (total_power_ * 2) - (total_power_ * 2) % 3;
+  if (KMCHAIN_FAULT(faults_.two_thirds_quorum))
+    return power * 3 >= (total_power_ * 2) - (total_power_ * 2) % 3;
   return ledger::has_quorum(power, total_power_);
 }
 
@@ -317,7 +318,7 @@ bool Engine::on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>
   if (!p.valid_round) {
     // L22-27: a new value; prevote it if valid and not locked on something else.
     const bool lock_allows =
-        !signer_.locked_round || is_locked_on(signer_, id) || faults_.ignore_lock;
+        !signer_.locked_round || is_locked_on(signer_, id) || KMCHAIN_FAULT(faults_.ignore_lock);
     if (valid(p.block, now_ms) && lock_allows) prevote = id;
   } else {
     // L28-33: a re-proposed value with a polka at vr < round; only once that polka is seen.
@@ -325,7 +326,7 @@ bool Engine::on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>
     if (!(vr < signer_.round)) return false;
     if (!quorum(votes_.power_for(vr, VoteType::kPrevote, id))) return false;
     const bool lock_allows = !signer_.locked_round || *signer_.locked_round <= vr ||
-                             is_locked_on(signer_, id) || faults_.ignore_lock;
+                             is_locked_on(signer_, id) || KMCHAIN_FAULT(faults_.ignore_lock);
     if (valid(p.block, now_ms) && lock_allows) prevote = id;
   }
   sign_vote(VoteType::kPrevote, prevote, out);
@@ -425,7 +426,7 @@ void Engine::relay_polka(std::vector<EngineAction>& out) {
 }
 
 void Engine::persist(std::vector<EngineAction>& out) {
-  if (faults_.skip_wal) return;
+  if (KMCHAIN_FAULT(faults_.skip_wal)) return;
   out.push_back(PersistSigner{signer_});
 }
 

@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/fault_injection.h"
 #include "base/ids.h"
 #include "consensus/message.h"
 #include "consensus/proposer.h"
@@ -34,39 +35,21 @@
 #include "ledger/block.h"
 #include "ledger/certificate.h"
 #include "ledger/genesis.h"
+#include "ledger/timeouts.h"
 
 namespace kmchain::consensus {
 
-// Timeouts grow linearly with the round (the paper's timeoutX(r) = base + r * delta), so that
-// after the network stabilises some round is long enough for every correct validator. Growth
-// stops after `growth_rounds_max` rounds: a height that went through many rounds during a long
-// partition must not keep the consortium slow after it heals (the cap must stay above the
-// real message delay, which it does by a wide margin with the defaults).
-struct Timeouts {
-  std::uint32_t growth_rounds_max = 60;
-  std::uint64_t propose(Round r) const { return propose_ms + propose_delta_ms * grown(r); }
-  std::uint64_t prevote(Round r) const { return prevote_ms + prevote_delta_ms * grown(r); }
-  std::uint64_t precommit(Round r) const { return precommit_ms + precommit_delta_ms * grown(r); }
-  std::uint64_t grown(Round r) const { return r.value() < growth_rounds_max ? r.value() : growth_rounds_max; }
+// The chain's timing parameters (ledger/timeouts.h), as every gateway's config gives them.
+using Timeouts = ledger::Timeouts;
 
-  std::uint64_t propose_ms = 1000;
-  std::uint64_t propose_delta_ms = 500;
-  std::uint64_t prevote_ms = 500;
-  std::uint64_t prevote_delta_ms = 250;
-  std::uint64_t precommit_ms = 500;
-  std::uint64_t precommit_delta_ms = 250;
-  // Own messages of the current round are sent again this often: the network may lose them.
-  std::uint64_t rebroadcast_ms = 1000;
-  // After a decision, the next height starts this much later (Tendermint's timeout_commit):
-  // it paces empty blocks and lets late precommits and transactions arrive.
-  std::uint64_t commit_ms = 1000;
-};
-
-// Deliberately broken rules, only for showing that the simulator's checks catch them.
+// Deliberately broken rules, only for showing that the simulator's checks catch them; empty
+// outside builds with fault injection (base/fault_injection.h).
 struct EngineFaults {
+#if KMCHAIN_FAULTS_ENABLED
   bool ignore_lock = false;        // L22/L28 prevote any valid proposal, locked or not
   bool two_thirds_quorum = false;  // a "quorum" of 2/3 rounded down instead of more than 2/3
   bool skip_wal = false;           // sign and send without persisting the signer state first
+#endif
 };
 
 enum class TimeoutKind : std::uint8_t {

@@ -40,21 +40,24 @@ Replica::Replica(const ledger::Genesis& genesis, crypto::Ed25519KeyPair key, Gat
   KMCHAIN_CHECK(config.block_transactions_max <= limits::kBlockTransactionsMax);
 }
 
-Status<RestoreError> Replica::restore_block(const StoredBlock& stored) {
+Result<std::vector<ledger::AppliedTransaction>, RestoreError> Replica::restore_block(
+    const StoredBlock& stored) {
   KMCHAIN_CHECK(!started_);
   const ledger::Block& block = stored.block;
   if (block.header.height != next()) return Err{RestoreError::kWrongHeight};
   if (block.header.previous_hash != last_hash_) return Err{RestoreError::kBrokenChain};
+  // A store that fails here leaves the state half-applied: the caller refuses to start.
+  std::vector<ledger::AppliedTransaction> applied;
   for (const ledger::Transaction& tx : block.transactions) {
     if (!ledger::check(state_, tx)) return Err{RestoreError::kInvalidTransaction};
-    (void)ledger::apply(state_, tx);
+    applied.push_back(ledger::AppliedTransaction{tx, ledger::apply(state_, tx)});
   }
   state_hash_ = state_.state_hash();
   if (state_hash_ != stored.state_hash_after) return Err{RestoreError::kStateMismatch};
   last_hash_ = ledger::block_hash(block);
   last_timestamp_ms_ = block.header.timestamp_ms;
   committed_ = block.header.height;
-  return {};
+  return applied;
 }
 
 Status<RestoreError> Replica::start(const std::optional<Bytes>& wal_record, std::uint64_t now_ms,
@@ -184,8 +187,7 @@ void Replica::on_commit(const CommitMessage& commit, std::uint64_t now_ms,
   this->commit(commit.block, commit.certificate, true, now_ms, out);
 }
 
-void Replica::on_timeout(const TimeoutIn& timeout, std::uint64_t now_ms,
-                         std::vector<Action>& out) {
+void Replica::on_timeout(const TimeoutIn& timeout, std::uint64_t now_ms, std::vector<Action>& out) {
   KMCHAIN_CHECK(started_);
   if (timeout.kind == TimeoutKind::kCommit) {
     if (waiting_ && timeout.height == next()) start_next_height(now_ms, out);
@@ -226,9 +228,11 @@ void Replica::commit(const ledger::Block& block, const ledger::CommitCertificate
                      bool by_sync, std::uint64_t now_ms, std::vector<Action>& out) {
   KMCHAIN_CHECK(block.header.height == next());
   collect_evidence();
+  std::vector<ledger::AppliedTransaction> applied;
+  applied.reserve(block.transactions.size());
   for (const ledger::Transaction& tx : block.transactions) {
     // valid() checked every transaction in this order on this state before any decision.
-    (void)ledger::apply(state_, tx);
+    applied.push_back(ledger::AppliedTransaction{tx, ledger::apply(state_, tx)});
   }
   state_hash_ = state_.state_hash();
   last_hash_ = ledger::block_hash(block);
@@ -238,7 +242,7 @@ void Replica::commit(const ledger::Block& block, const ledger::CommitCertificate
   // Durable before the next height's first WAL record (actions run in order).
   out.push_back(StoreBlock{StoredBlock{block, certificate, state_hash_}});
   out.push_back(Committed{block.header.height, certificate.round, last_hash_, state_hash_,
-                          block.transactions.size(), by_sync});
+                          std::move(applied), by_sync});
   vote_evidence_seen_ = 0;
   proposal_evidence_seen_ = 0;
   // next_height_ holds messages of the height that starts next: they are replayed then.

@@ -33,6 +33,7 @@
 #include "consensus/engine.h"
 #include "consensus/message.h"
 #include "consensus/storage.h"
+#include "ledger/contract.h"
 #include "ledger/genesis.h"
 #include "ledger/ledger_state.h"
 #include "ledger/mempool.h"
@@ -84,19 +85,21 @@ struct Committed {
   Round round;
   ledger::Hash256 block_hash{};
   ledger::Hash256 state_hash{};
-  std::size_t transactions = 0;
+  // The block's transactions as the ledger applied them, with their structural steps: the
+  // membership computed once, for the key work.
+  std::vector<ledger::AppliedTransaction> applied;
   bool by_sync = false;  // learnt from a peer's commit certificate, not by voting
 };
 using Action =
     std::variant<WriteWal, StoreBlock, SendTo, BroadcastAll, Schedule, ServeBlocks, Committed>;
 
 enum class RestoreError : std::uint8_t {
-  kWrongHeight = 1,        // a stored block out of order
-  kBrokenChain = 2,        // its previous hash is not the last block's
-  kInvalidTransaction = 3, // a stored transaction the contract refuses
-  kStateMismatch = 4,      // the state after it is not the stored state hash
-  kBadWal = 5,             // the WAL record does not decode
-  kWalAhead = 6,           // the WAL is of a height above the next: the store lost blocks
+  kWrongHeight = 1,         // a stored block out of order
+  kBrokenChain = 2,         // its previous hash is not the last block's
+  kInvalidTransaction = 3,  // a stored transaction the contract refuses
+  kStateMismatch = 4,       // the state after it is not the stored state hash
+  kBadWal = 5,              // the WAL record does not decode
+  kWalAhead = 6,            // the WAL is of a height above the next: the store lost blocks
 };
 const char* to_string(RestoreError e);
 
@@ -105,7 +108,7 @@ struct Evidence {
   Height height;
   Round round;
   GatewayId validator;
-  Bytes first;   // the two signed messages, encoded
+  Bytes first;  // the two signed messages, encoded
   Bytes second;
 };
 
@@ -118,7 +121,7 @@ struct ReplicaStats {
   std::uint64_t next_height_buffered = 0;
   std::uint64_t next_height_dropped = 0;
   std::uint64_t commits_by_sync = 0;
-  std::uint64_t bad_commits = 0;          // a commit whose certificate or block fails
+  std::uint64_t bad_commits = 0;  // a commit whose certificate or block fails
   std::uint64_t certificate_verifications = 0;
   std::uint64_t equivocations = 0;
 };
@@ -130,8 +133,10 @@ class Replica final : private ValueSource {
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
 
-  // Before start(): replays one block of this gateway's own store, in height order.
-  Status<RestoreError> restore_block(const StoredBlock& stored);
+  // Before start(): replays one block of this gateway's own store, in height order. Returns its
+  // transactions as applied (for the key work to replay them too).
+  Result<std::vector<ledger::AppliedTransaction>, RestoreError> restore_block(
+      const StoredBlock& stored);
   // Begins consensus at the height after the last block, resuming from the WAL's last record
   // if it is of that height.
   Status<RestoreError> start(const std::optional<Bytes>& wal_record, std::uint64_t now_ms,

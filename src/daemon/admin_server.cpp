@@ -49,7 +49,7 @@ class AdminServer::Session : public std::enable_shared_from_this<AdminServer::Se
   std::string out_;
 };
 
-AdminServer::AdminServer(asio::io_context& io, config::Endpoint endpoint, Handler handler)
+AdminServer::AdminServer(asio::io_context& io, Endpoint endpoint, Handler handler)
     : io_(io), endpoint_(std::move(endpoint)), handler_(std::move(handler)) {}
 
 AdminServer::~AdminServer() {
@@ -87,8 +87,8 @@ void AdminServer::accept_next() {
   });
 }
 
-std::optional<nlohmann::json> admin_request(const config::Endpoint& gateway,
-                                            const nlohmann::json& request, std::string& error) {
+std::optional<nlohmann::json> admin_request(const Endpoint& gateway, const nlohmann::json& request,
+                                            std::string& error) {
   asio::io_context io;
   tcp::socket socket(io);
   asio::error_code ec;
@@ -99,19 +99,19 @@ std::optional<nlohmann::json> admin_request(const config::Endpoint& gateway,
   }
   socket.connect(tcp::endpoint(address, gateway.port), ec);
   if (ec) {
-    error = "cannot reach " + config::to_string(gateway) + ": " + ec.message();
+    error = "cannot reach " + to_string(gateway) + ": " + ec.message();
     return std::nullopt;
   }
   const std::string line = request.dump() + "\n";
   asio::write(socket, asio::buffer(line), ec);
   if (ec) {
-    error = "cannot send to " + config::to_string(gateway) + ": " + ec.message();
+    error = "cannot send to " + to_string(gateway) + ": " + ec.message();
     return std::nullopt;
   }
   asio::streambuf buffer(16 * 1024 * 1024);
   const std::size_t n = asio::read_until(socket, buffer, '\n', ec);
   if (ec) {
-    error = "no answer from " + config::to_string(gateway) + ": " + ec.message();
+    error = "no answer from " + to_string(gateway) + ": " + ec.message();
     return std::nullopt;
   }
   const std::string text(asio::buffers_begin(buffer.data()),

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "config/endpoint.h"
+#include "base/endpoint.h"
 #include "io/asio.h"
 
 namespace kmchain::daemon {
@@ -24,7 +24,7 @@ class AdminServer {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json& request)>;
 
-  AdminServer(asio::io_context& io, config::Endpoint endpoint, Handler handler);
+  AdminServer(asio::io_context& io, Endpoint endpoint, Handler handler);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -39,7 +39,7 @@ class AdminServer {
   void accept_next();
 
   asio::io_context& io_;
-  const config::Endpoint endpoint_;
+  const Endpoint endpoint_;
   Handler handler_;
   std::optional<asio::ip::tcp::acceptor> acceptor_;
   bool stopped_ = false;
@@ -47,7 +47,7 @@ class AdminServer {
 
 // One request over a fresh connection, for clients: the response object, or nullopt with
 // `error` set when the gateway cannot be reached or answers garbage.
-std::optional<nlohmann::json> admin_request(const config::Endpoint& gateway,
-                                            const nlohmann::json& request, std::string& error);
+std::optional<nlohmann::json> admin_request(const Endpoint& gateway, const nlohmann::json& request,
+                                            std::string& error);
 
 }  // namespace kmchain::daemon

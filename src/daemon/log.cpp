@@ -77,7 +77,7 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
 }
 
 std::string render_log_line(std::string_view timestamp, LogLevel level, std::string_view prefix,
-                            std::string_view event, std::initializer_list<LogField> fields) {
+                            std::string_view event, std::span<const LogField> fields) {
   std::string line = "ts=";
   line += timestamp;
   line += " level=";
@@ -97,7 +97,17 @@ std::string render_log_line(std::string_view timestamp, LogLevel level, std::str
   return line;
 }
 
+std::string render_log_line(std::string_view timestamp, LogLevel level, std::string_view prefix,
+                            std::string_view event, std::initializer_list<LogField> fields) {
+  return render_log_line(timestamp, level, prefix, event,
+                         std::span<const LogField>(fields.begin(), fields.size()));
+}
+
 void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+  log(level, event, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void Logger::log(LogLevel level, std::string_view event, std::span<const LogField> fields) {
   if (!enabled(level)) return;
   std::string line = render_log_line(utc_now(), level, prefix_, event, fields);
   line += '\n';

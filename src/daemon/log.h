@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -46,6 +47,8 @@ struct LogField {
 // Renders one line without the trailing newline (exposed for tests).
 std::string render_log_line(std::string_view timestamp, LogLevel level, std::string_view prefix,
                             std::string_view event, std::initializer_list<LogField> fields);
+std::string render_log_line(std::string_view timestamp, LogLevel level, std::string_view prefix,
+                            std::string_view event, std::span<const LogField> fields);
 
 class Logger {
  public:
@@ -55,6 +58,7 @@ class Logger {
 
   bool enabled(LogLevel level) const { return level >= min_level_; }
   void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
+  void log(LogLevel level, std::string_view event, std::span<const LogField> fields);
   void debug(std::string_view event, std::initializer_list<LogField> fields = {}) {
     log(LogLevel::kDebug, event, fields);
   }

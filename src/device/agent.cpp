@@ -5,16 +5,16 @@
 #include <utility>
 
 #include "enroll/device_request.h"
+#include "enroll/join_refusal.h"
 #include "enroll/key_schedule.h"
+#include "enroll/status_reply.h"
 #include "keys/key_id.h"
+#include "keys/rekey_batch.h"
 #include "keys/rekey_message.h"
 
 namespace kmchain::device {
 
 namespace {
-
-// DEK values kept for the sniffer's trial: bounded, oldest dropped.
-constexpr std::size_t kHeldKeysMax = 8192;
 
 enroll::ContextId context_of(const channel::ContextId& c) {
   enroll::ContextId out{};
@@ -26,16 +26,17 @@ enroll::ContextId context_of(const channel::ContextId& c) {
 
 DeviceAgent::DeviceAgent(AgentConfig config, enroll::DeviceCredential credential,
                          const enroll::SecretCode& code, crypto::Rng& rng,
-                         channel::CounterStore& counters, StateSink& state,
-                         std::optional<Identity> identity, std::uint64_t request_counter)
+                         channel::CounterStore& counters, StateSink& state, DurableState durable)
     : config_(std::move(config)),
       credential_(std::move(credential)),
+      code_(code),
       commitment_(enroll::commitment_of(code)),
       rng_(rng),
       counters_(counters),
       state_(state),
-      identity_(std::move(identity)),
-      request_counter_(request_counter),
+      attempt_(std::move(durable.join)),
+      identity_(std::move(durable.identity)),
+      request_counter_(durable.request_counter),
       deks_(config_.grace_ms) {}
 
 std::optional<NodeId> DeviceAgent::node() const {
@@ -46,33 +47,85 @@ std::optional<SetId> DeviceAgent::set() const {
   return keyring_ ? keyring_->set() : std::nullopt;
 }
 
+void DeviceAgent::become_node(const Identity& identity) {
+  identity_ = identity;
+  keyring_.emplace(identity.node, identity.node_key);
+  sender_ = std::make_unique<channel::ChannelSender>(identity.node, config_.chain_id, counters_);
+  receiver_ = std::make_unique<channel::ChannelReceiver>(identity.node, config_.chain_id);
+}
+
 void DeviceAgent::start(std::uint64_t now_ms, std::vector<Post>& out) {
   if (identity_) {
-    if (!keyring_) {
-      keyring_.emplace(identity_->node, identity_->node_key);
-      sender_ =
-          std::make_unique<channel::ChannelSender>(identity_->node, config_.chain_id, counters_);
-      receiver_ = std::make_unique<channel::ChannelReceiver>(identity_->node, config_.chain_id);
-    }
-    // Back from a restart with an empty keyring: the gateway sends what it holds for us.
+    if (!keyring_) become_node(*identity_);
+    // Back from a restart with an empty keyring: the gateway sends what it holds for us, and
+    // says how our join stands if we never got keys.
+    accepted_ms_ = now_ms;
     request_catch_up(now_ms, out);
     return;
   }
-  // A retry sends the same hello: a second one would find the credential used.
+  // A retry sends the same hello, also after a restart: a second one would find the
+  // credential used.
   if (!join_) {
+    if (!attempt_) {
+      JoinAttempt attempt{rng_.secret<32>(), {}};
+      rng_.fill(attempt.nonce);
+      state_.save_join(attempt);
+      attempt_ = std::move(attempt);
+    }
     join_.emplace(credential_, commitment_, config_.listen_port, context_of(config_.chain_id),
-                  rng_);
+                  crypto::X25519KeyPair::from_private(attempt_->ephemeral), attempt_->nonce);
   }
+  join_sent_ms_ = now_ms;
   out.push_back(Post{config_.gateway, "join", join_->hello(), PostKind::kJoin});
 }
 
+void DeviceAgent::restart_join(std::uint64_t now_ms, std::vector<Post>& out) {
+  ++stats_.joins_restarted;
+  // Durable before its commitment can reach the ledger, as the first one was.
+  code_ = enroll::draw_secret_code(rng_);
+  commitment_ = enroll::commitment_of(code_);
+  state_.restart_join(code_);
+  identity_.reset();
+  keyring_.reset();
+  sender_.reset();
+  receiver_.reset();
+  for (const keys::KeyId& id : tracked_)
+    deks_.erase(id);
+  tracked_.clear();
+  peer_sets_.clear();
+  ahead_.clear();
+  ahead_count_ = 0;
+  gap_since_ms_.reset();
+  status_counter_ = 0;
+  // A fresh hello: the old one belongs to the failed join.
+  join_.reset();
+  attempt_.reset();
+  start(now_ms, out);
+}
+
 void DeviceAgent::on_join_reply(bool answered, bool success, ByteView body, std::uint64_t now_ms,
-                                std::vector<Event>& events) {
+                                std::vector<Post>& out, std::vector<Event>& events) {
   if (identity_ || !join_) return;
-  if (!answered || !success) {
+  if (!answered) return;  // the hello goes again at a tick
+  if (!success) {
     Event e{"join_refused", {}};
-    e.add("reason", answered ? std::string(body.begin(), body.end()) : "no answer");
+    auto refusal =
+        enroll::open_refusal(body, join_->hello(), credential_.psk, context_of(config_.chain_id));
+    if (!refusal) {
+      // Not from a holder of the PSK (an unknown credential, or anyone on the path): it changes
+      // nothing; the hello goes again at a tick.
+      e.add("reason", std::string(body.begin(), body.end()));
+      events.push_back(std::move(e));
+      return;
+    }
+    e.add("reason", enroll::to_string(*refusal));
     events.push_back(std::move(e));
+    if (*refusal == enroll::RefusalReason::kCommitmentUsed) {
+      // Another join took our commitment: a fresh secret code, and a fresh hello.
+      restart_join(now_ms, out);
+    } else if (*refusal == enroll::RefusalReason::kCredentialUsed) {
+      join_given_up_ = true;  // another hello joined with our credential: the operator's to solve
+    }
     return;
   }
   auto result = join_->on_accept(body);
@@ -82,46 +135,63 @@ void DeviceAgent::on_join_reply(bool answered, bool success, ByteView body, std:
     events.push_back(std::move(e));
     return;
   }
-  identity_ = Identity{result->node, result->gateway, result->node_key};
+  const Identity identity{result->node, result->gateway, result->node_key};
   // Durable before anything is done with it: a restart resumes as this node.
-  state_.save_identity(*identity_);
-  keyring_.emplace(identity_->node, identity_->node_key);
-  sender_ = std::make_unique<channel::ChannelSender>(identity_->node, config_.chain_id, counters_);
-  receiver_ = std::make_unique<channel::ChannelReceiver>(identity_->node, config_.chain_id);
+  state_.save_identity(identity);
+  become_node(identity);
+  accepted_ms_ = now_ms;
+  last_catch_up_ms_ = now_ms;
   join_.reset();
+  attempt_.reset();
   Event e{"accepted", {}};
   e.add("node", result->node.value());
   e.add("gateway", result->gateway.value());
   events.push_back(std::move(e));
   auto early = std::move(before_accept_);
   before_accept_.clear();
-  std::vector<Post> unused;
   for (const Bytes& wire : early)
-    (void)on_rekey(wire, now_ms, unused, events);
+    (void)on_rekey(wire, now_ms, out, events);
+}
+
+void DeviceAgent::on_request_reply(std::uint64_t tag, bool answered, bool success, ByteView body,
+                                   std::uint64_t now_ms, std::vector<Post>& out,
+                                   std::vector<Event>& events) {
+  // Only the answer to the last catch-up request says how the join stands.
+  if (!identity_ || tag != status_counter_ || !answered || !success) return;
+  const auto key =
+      enroll::reply_key(identity_->node_key, context_of(config_.chain_id), identity_->node);
+  auto reply = enroll::open_status_reply(body, identity_->node, tag, key);
+  if (!reply) {
+    ++stats_.reply_errors[enroll::to_string(reply.error())];
+    return;
+  }
+  if (reply->status == enroll::JoinStatus::kFailed) join_failed(reply->reason, now_ms, out, events);
+}
+
+void DeviceAgent::join_failed(const std::string& reason, std::uint64_t now_ms,
+                              std::vector<Post>& out, std::vector<Event>& events) {
+  Event e{"join_failed", {}};
+  e.add("node", identity_->node.value());
+  e.add("reason", reason);
+  events.push_back(std::move(e));
+  restart_join(now_ms, out);
 }
 
 Status<keys::RekeyError> DeviceAgent::apply(ByteView wire, std::uint64_t now_ms,
                                             std::vector<Event>& events) {
   auto header = keys::parse_header(wire);
   if (!header) return Err{header.error()};
-  const bool bundle = header->kind == keys::MessageKind::kKeyBundle;
+  const bool bundle = keys::is_bundle(header->kind);
+  const bool was_provisional = keyring_->provisional();
   auto st = keyring_->apply(wire);
-  if (!st && st.error() == keys::RekeyError::kReplayed && bundle && provisional_) {
-    // Sync mode: the bundle of the committed join replaces the early one, whatever its
-    // position. It is authenticated under the node key like any bundle.
-    keys::Keyring fresh(identity_->node, identity_->node_key);
-    st = fresh.apply(wire);
-    if (st) {
-      keyring_.emplace(std::move(fresh));
-      // The early keys were never the network's: no grace period for them.
-      for (const keys::KeyId& id : tracked_)
-        deks_.erase(id);
-      tracked_.clear();
-    }
-  }
   if (!st) return st;
   ++stats_.rekey_applied;
-  provisional_ = bundle && !provisional_;
+  if (was_provisional) {
+    // Sync mode: the early keys were never the network's: no grace period for them.
+    for (const keys::KeyId& id : tracked_)
+      deks_.erase(id);
+    tracked_.clear();
+  }
   track_deks(now_ms);
   if (bundle) {
     Event e{"keys", {}};
@@ -131,6 +201,18 @@ Status<keys::RekeyError> DeviceAgent::apply(ByteView wire, std::uint64_t now_ms,
     events.push_back(std::move(e));
   }
   return {};
+}
+
+bool DeviceAgent::on_push(ByteView batch, std::uint64_t now_ms, std::vector<Post>& out,
+                          std::vector<Event>& events) {
+  auto messages = keys::decode_batch(batch);
+  if (!messages) {
+    ++stats_.rekey_errors[std::string("batch: ") + keys::to_string(messages.error())];
+    return false;
+  }
+  for (ByteView m : *messages)
+    (void)on_rekey(m, now_ms, out, events);
+  return true;
 }
 
 bool DeviceAgent::on_rekey(ByteView wire, std::uint64_t now_ms, std::vector<Post>& out,
@@ -162,17 +244,25 @@ bool DeviceAgent::on_rekey(ByteView wire, std::uint64_t now_ms, std::vector<Post
     // A replay is harmless: acknowledged so that the gateway stops re-sending it.
     return e == keys::RekeyError::kReplayed;
   }
-  // Messages that waited for this one.
+  // Messages that waited for this one. One that is still ahead (a pairwise node key it waits
+  // for has not come) waits on.
   bool progress = true;
   while (progress && !ahead_.empty()) {
     progress = false;
     auto first = ahead_.begin();
     if (first->first > keyring_->position().value() + 1) break;
     std::vector<Bytes> waiting = std::move(first->second);
+    const std::uint64_t at = first->first;
     ahead_count_ -= waiting.size();
     ahead_.erase(first);
-    for (const Bytes& m : waiting) {
-      if (apply(m, now_ms, events)) progress = true;
+    for (Bytes& m : waiting) {
+      auto applied = apply(m, now_ms, events);
+      if (applied) {
+        progress = true;
+      } else if (applied.error() == keys::RekeyError::kGap) {
+        ahead_[at].push_back(std::move(m));
+        ++ahead_count_;
+      }
     }
   }
   if (ahead_.empty()) gap_since_ms_.reset();
@@ -187,21 +277,13 @@ void DeviceAgent::track_deks(std::uint64_t now_ms) {
     const channel::DekCandidates c = deks_.candidates(id, now_ms);
     if (!c.empty() && c[0].key == key) return;
     deks_.update(id, key, keyring_->position().value(), now_ms);
-    held_.push_back(key);
-    if (held_.size() > kHeldKeysMax) held_.erase(held_.begin());
   };
   if (keyring_->placed()) {
     for (const auto& [peer, key] : keyring_->pairwise_node_keys())
       note(keys::KeyId::pairwise_node_key(self, peer), key);
     for (const auto& [set, key] : keyring_->pairwise_set_keys())
       note(keys::KeyId::pairwise_set_key(*keyring_->set(), set), key);
-    const crypto::Key128* set_key = keyring_->set_key();
-    if (set_key != nullptr && (!last_set_key_ || !(*last_set_key_ == *set_key))) {
-      last_set_key_.emplace(*set_key);
-      held_.push_back(*set_key);
-    }
   }
-  if (held_.empty()) held_.push_back(keyring_->node_key());
   // A peer or set that is gone: its key is no longer accepted, not even in a grace period.
   for (const keys::KeyId& id : tracked_) {
     if (!current.contains(id)) deks_.erase(id);
@@ -211,39 +293,53 @@ void DeviceAgent::track_deks(std::uint64_t now_ms) {
 
 void DeviceAgent::tick(std::uint64_t now_ms, std::vector<Post>& out) {
   deks_.expire(now_ms);
-  if (!gap_since_ms_ || !identity_) return;
-  if (now_ms - *gap_since_ms_ < config_.catch_up_after_ms &&
-      now_ms - last_catch_up_ms_ < 10 * config_.catch_up_after_ms) {
+  if (!identity_) {
+    // Joining: the same hello again until an answer brings an accept.
+    if (join_ && !join_given_up_ && now_ms - join_sent_ms_ >= config_.join_retry_ms)
+      start(now_ms, out);
     return;
   }
-  if (now_ms - last_catch_up_ms_ < config_.catch_up_after_ms) return;
-  request_catch_up(now_ms, out);
+  const std::uint64_t since_request = now_ms - last_catch_up_ms_;
+  if (!placed()) {
+    // Accepted, no keys yet: ask how the join stands.
+    if (now_ms - accepted_ms_ >= config_.keys_wait_ms && since_request >= config_.keys_wait_ms)
+      request_catch_up(now_ms, out);
+    return;
+  }
+  if (gap_since_ms_ && now_ms - *gap_since_ms_ >= config_.catch_up_after_ms &&
+      since_request >= config_.catch_up_after_ms) {
+    request_catch_up(now_ms, out);
+    return;
+  }
+  if (since_request >= config_.check_interval_ms) request_catch_up(now_ms, out);
 }
 
 void DeviceAgent::request_catch_up(std::uint64_t now_ms, std::vector<Post>& out) {
   last_catch_up_ms_ = now_ms;
   ++stats_.catch_up_requests;
-  out.push_back(Post{config_.gateway, "req",
-                     request(enroll::RequestKind::kCatchUp,
-                             enroll::catch_up_body(keyring_ ? keyring_->position() : Position{0})),
-                     PostKind::kRequest});
+  // A provisional keyring (sync mode's early bundle) asks from scratch: its position is a guess.
+  const Position from = keyring_ && !keyring_->provisional() ? keyring_->position() : Position{0};
+  out.push_back(request(enroll::RequestKind::kCatchUp, enroll::catch_up_body(from)));
+  status_counter_ = out.back().tag;
 }
 
-Bytes DeviceAgent::request(enroll::RequestKind kind, ByteView body) {
+Post DeviceAgent::request(enroll::RequestKind kind, ByteView body) {
   ++request_counter_;
   state_.save_request_counter(request_counter_);
   const auto key =
       enroll::request_key(identity_->node_key, context_of(config_.chain_id), identity_->node);
-  return enroll::encode(enroll::make_request(kind, identity_->node, request_counter_, body, key));
+  return Post{
+      config_.gateway, "req",
+      enroll::encode(enroll::make_request(kind, identity_->node, request_counter_, body, key)),
+      PostKind::kRequest, request_counter_};
 }
 
 void DeviceAgent::leave(std::vector<Post>& out) {
   if (!identity_) return;
-  out.push_back(
-      Post{config_.gateway, "req", request(enroll::RequestKind::kLeave, {}), PostKind::kRequest});
+  out.push_back(request(enroll::RequestKind::kLeave, {}));
 }
 
-bool DeviceAgent::send(NodeId peer, SetId peer_set, const config::Endpoint& at, ByteView text,
+bool DeviceAgent::send(NodeId peer, SetId peer_set, const Endpoint& at, ByteView text,
                        std::uint64_t tag, std::vector<Post>& out, std::string& error) {
   if (!keyring_ || !keyring_->placed()) {
     error = "no keys yet";
@@ -266,26 +362,6 @@ bool DeviceAgent::send(NodeId peer, SetId peer_set, const config::Endpoint& at, 
   return true;
 }
 
-bool DeviceAgent::sniff(ByteView record, const channel::RecordHeader& header,
-                        std::uint64_t now_ms) {
-  ++stats_.sniffed;
-  // Every key this device holds or held, tried as the receiver would: a fresh receiver for the
-  // addressee, so that only the keys decide.
-  for (const crypto::Key128& key : held_) {
-    channel::ChannelReceiver trial(header.receiver, config_.chain_id);
-    const auto lookup = [&key, &header](NodeId, keys::KeyClass, std::uint64_t) {
-      channel::DekCandidates c;
-      c.push_back(channel::DekVersion{key, header.epoch});
-      return c;
-    };
-    if (trial.open(record, lookup, now_ms)) {
-      ++stats_.sniffed_decrypted;
-      return true;
-    }
-  }
-  return false;
-}
-
 bool DeviceAgent::on_d2d(ByteView record, std::uint64_t now_ms, std::vector<Event>& events) {
   auto header = channel::parse_header(record);
   if (!header) {
@@ -297,25 +373,23 @@ bool DeviceAgent::on_d2d(ByteView record, std::uint64_t now_ms, std::vector<Even
     return false;
   }
   if (header->receiver != identity_->node) {
-    const bool decrypted = sniff(record, *header, now_ms);
-    Event e{"sniffed", {}};
-    e.add("from", header->sender.value());
-    e.add("to", header->receiver.value());
-    e.add("decrypted", decrypted ? "true" : "false");
-    events.push_back(std::move(e));
-    return true;
+    ++stats_.d2d_errors["addressed to another device"];
+    return false;
   }
   const NodeId self = identity_->node;
   const auto own_set = keyring_ ? keyring_->set() : std::nullopt;
-  // Which set the sender is in decides the pairwise set key: known once a record opened, else
-  // each set this device shares a key with is tried.
+  // Which set the sender is in decides the pairwise set key: the set its last record came
+  // from is tried first, then every other set this device shares a key with (a Reorder may have
+  // moved the sender since).
   std::vector<SetId> sets;
   if (header->key_class == keys::KeyClass::kPairwiseSetKey && own_set) {
-    if (auto it = peer_sets_.find(header->sender); it != peer_sets_.end()) {
-      sets.push_back(it->second);
-    } else {
-      for (const auto& [set, key] : keyring_->pairwise_set_keys())
-        sets.push_back(set);
+    auto cached = peer_sets_.find(header->sender);
+    if (cached != peer_sets_.end()) sets.push_back(cached->second);
+    const bool only_cached =
+        cached != peer_sets_.end() && KMCHAIN_FAULT(config_.fault_cached_peer_set_only);
+    for (const auto& [set, key] : keyring_->pairwise_set_keys()) {
+      if (only_cached) break;
+      if (cached == peer_sets_.end() || set != cached->second) sets.push_back(set);
     }
   } else {
     sets.push_back(own_set.value_or(SetId{}));

@@ -24,6 +24,10 @@ crypto::Secret256 hello_key(const crypto::Secret256& psk, const ContextId& conte
   return crypto::hkdf_sha256_secret<32>({}, psk.view(), info(label::kJoinHello, context));
 }
 
+crypto::Secret256 refusal_key(const crypto::Secret256& psk, const ContextId& context) {
+  return crypto::hkdf_sha256_secret<32>({}, psk.view(), info(label::kJoinRefusal, context));
+}
+
 crypto::Secret256 accept_key(const crypto::Secret256& psk, const crypto::Secret256& shared,
                              const ContextId& context, const crypto::Digest256& hello_hash) {
   return crypto::hkdf_sha256_secret<32>(psk.view(), shared.view(),
@@ -42,6 +46,13 @@ crypto::Secret256 request_key(const crypto::Key128& node_key, const ContextId& c
   codec::ByteWriter(node_bytes).u32(node.value());
   return crypto::hkdf_sha256_secret<32>({}, node_key.view(),
                                         info(label::kRequest, context, node_bytes));
+}
+
+crypto::Secret256 reply_key(const crypto::Key128& node_key, const ContextId& context, NodeId node) {
+  Bytes node_bytes;
+  codec::ByteWriter(node_bytes).u32(node.value());
+  return crypto::hkdf_sha256_secret<32>({}, node_key.view(),
+                                        info(label::kReply, context, node_bytes));
 }
 
 }  // namespace kmchain::enroll

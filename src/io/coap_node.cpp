@@ -48,7 +48,7 @@ CoapNode* node_of(coap_context_t* ctx) {
   return it == nodes().end() ? nullptr : it->second;
 }
 
-bool to_coap_address(const config::Endpoint& e, coap_address_t& out) {
+bool to_coap_address(const Endpoint& e, coap_address_t& out) {
   coap_address_init(&out);
   in_addr v4{};
   in6_addr v6{};
@@ -69,8 +69,8 @@ bool to_coap_address(const config::Endpoint& e, coap_address_t& out) {
   return false;
 }
 
-config::Endpoint from_coap_address(const coap_address_t* a) {
-  config::Endpoint e;
+Endpoint from_coap_address(const coap_address_t* a) {
+  Endpoint e;
   char buf[INET6_ADDRSTRLEN] = {};
   if (a->addr.sa.sa_family == AF_INET) {
     inet_ntop(AF_INET, &a->addr.sin.sin_addr, buf, sizeof buf);
@@ -168,7 +168,7 @@ std::uint64_t coap_malformed_datagrams() {
   return g_malformed.load();
 }
 
-CoapNode::CoapNode(asio::io_context& io, config::Endpoint listen)
+CoapNode::CoapNode(asio::io_context& io, Endpoint listen)
     : io_(io), listen_(std::move(listen)), local_(listen_), timer_(io) {
   coap_global_init();
 }
@@ -192,7 +192,7 @@ void CoapNode::start() {
   coap_context_set_block_mode(ctx_, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   coap_context_set_max_idle_sessions(ctx_, 4096);
   if (coap_new_endpoint(ctx_, &addr, COAP_PROTO_UDP) == nullptr) {
-    throw std::runtime_error("cannot bind UDP " + config::to_string(listen_));
+    throw std::runtime_error("cannot bind UDP " + to_string(listen_));
   }
   for (const auto& [path, handler] : handlers_) {
     coap_resource_t* r = coap_resource_init(coap_make_str_const(path.c_str()), 0);
@@ -241,7 +241,7 @@ void CoapNode::stop() {
   }
 }
 
-CoapReply CoapNode::dispatch(const std::string& path, const config::Endpoint& from, ByteView body) {
+CoapReply CoapNode::dispatch(const std::string& path, const Endpoint& from, ByteView body) {
   ++stats_.requests;
   auto it = handlers_.find(path);
   if (it == handlers_.end()) {
@@ -260,8 +260,8 @@ void CoapNode::complete(const std::string& token, std::optional<CoapReply> reply
   done(std::move(reply));
 }
 
-coap_session_t* CoapNode::session_to(const config::Endpoint& to) {
-  const std::string key = config::to_string(to);
+coap_session_t* CoapNode::session_to(const Endpoint& to) {
+  const std::string key = to_string(to);
   if (auto it = sessions_.find(key); it != sessions_.end()) return it->second;
   coap_address_t dst;
   if (!to_coap_address(to, dst)) return nullptr;
@@ -275,7 +275,7 @@ coap_session_t* CoapNode::session_to(const config::Endpoint& to) {
   return s;
 }
 
-void CoapNode::post(const config::Endpoint& to, std::string_view path, ByteView body, Done done) {
+void CoapNode::post(const Endpoint& to, std::string_view path, ByteView body, Done done) {
   if (stopped_ || ctx_ == nullptr) return done(std::nullopt);
   coap_session_t* session = session_to(to);
   if (session == nullptr) {

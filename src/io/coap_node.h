@@ -26,7 +26,7 @@
 #include <string_view>
 
 #include "base/bytes.h"
-#include "config/endpoint.h"
+#include "base/endpoint.h"
 #include "io/asio.h"
 
 struct coap_context_t;
@@ -73,10 +73,10 @@ inline constexpr std::size_t kCoapBodyBytesMax = 256 * 1024;
 
 class CoapNode {
  public:
-  using Handler = std::function<CoapReply(const config::Endpoint& from, ByteView body)>;
+  using Handler = std::function<CoapReply(const Endpoint& from, ByteView body)>;
   using Done = std::function<void(std::optional<CoapReply>)>;
 
-  CoapNode(asio::io_context& io, config::Endpoint listen);
+  CoapNode(asio::io_context& io, Endpoint listen);
   ~CoapNode();
   CoapNode(const CoapNode&) = delete;
   CoapNode& operator=(const CoapNode&) = delete;
@@ -88,26 +88,26 @@ class CoapNode {
   void stop();
 
   // The bound address (after start()).
-  const config::Endpoint& local() const { return local_; }
+  const Endpoint& local() const { return local_; }
 
-  void post(const config::Endpoint& to, std::string_view path, ByteView body, Done done);
+  void post(const Endpoint& to, std::string_view path, ByteView body, Done done);
 
   const CoapStats& stats() const { return stats_; }
 
   // Called from libcoap's C callbacks.
-  CoapReply dispatch(const std::string& path, const config::Endpoint& from, ByteView body);
+  CoapReply dispatch(const std::string& path, const Endpoint& from, ByteView body);
   void complete(const std::string& token, std::optional<CoapReply> reply);
   void count_unknown_path() { ++stats_.unknown_paths; }
 
  private:
-  coap_session_t* session_to(const config::Endpoint& to);
+  coap_session_t* session_to(const Endpoint& to);
   void wait_for_events();
   void kick();
   void pump();
 
   asio::io_context& io_;
-  config::Endpoint listen_;
-  config::Endpoint local_;
+  Endpoint listen_;
+  Endpoint local_;
   coap_context_t* ctx_ = nullptr;
   std::optional<asio::posix::stream_descriptor> events_;
   asio::steady_timer timer_;

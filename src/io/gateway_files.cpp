@@ -75,7 +75,7 @@ Result<GatewayFiles, ConfigError> load_gateway_files(const fs::path& config_path
   auto genesis = config::parse_genesis_file(*genesis_text);
   if (!genesis) {
     const ConfigError& e = genesis.error();
-    return Err{ConfigError{"gateway.genesis", c.genesis + ": " + config::to_string(e)}};
+    return Err{ConfigError{"gateway.genesis", c.genesis + ": " + to_string(e)}};
   }
   const auto& validators = genesis->genesis.validators;
   if (c.index >= validators.size()) {
@@ -123,14 +123,12 @@ Result<GatewayFiles, ConfigError> load_gateway_files(const fs::path& config_path
 
   const config::GatewayAddresses& listed = genesis->addresses[c.index];
   if (c.listen_gateway != listed.gateway) {
-    return Err{ConfigError{
-        "listen.gateway",
-        "the genesis lists " + config::to_string(listed.gateway) + " for this gateway"}};
+    return Err{ConfigError{"listen.gateway",
+                           "the genesis lists " + to_string(listed.gateway) + " for this gateway"}};
   }
   if (c.listen_device != listed.device) {
-    return Err{
-        ConfigError{"listen.device",
-                    "the genesis lists " + config::to_string(listed.device) + " for this gateway"}};
+    return Err{ConfigError{"listen.device",
+                           "the genesis lists " + to_string(listed.device) + " for this gateway"}};
   }
   const fs::path data_dir = resolve(c.data_dir);
   std::error_code ec;

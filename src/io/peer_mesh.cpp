@@ -98,7 +98,7 @@ class PeerMesh::Link : public std::enable_shared_from_this<PeerMesh::Link> {
 };
 
 PeerMesh::PeerMesh(asio::io_context& io, asio::ssl::context& tls, const ledger::Genesis& genesis,
-                   GatewayId self, std::vector<config::Endpoint> addresses, OnMessage on_message,
+                   GatewayId self, std::vector<Endpoint> addresses, OnMessage on_message,
                    OnLink on_link)
     : io_(io),
       tls_(tls),
@@ -113,7 +113,7 @@ PeerMesh::~PeerMesh() {
 }
 
 void PeerMesh::start() {
-  const config::Endpoint& own = addresses_.at(self_.value());
+  const Endpoint& own = addresses_.at(self_.value());
   const tcp::endpoint endpoint(asio::ip::make_address(own.host), own.port);
   acceptor_.emplace(io_);
   acceptor_->open(endpoint.protocol());
@@ -172,14 +172,14 @@ void PeerMesh::accept_next() {
 
 void PeerMesh::dial(GatewayId peer) {
   if (stopped_) return;
-  const config::Endpoint& address = addresses_.at(peer.value());
+  const Endpoint& address = addresses_.at(peer.value());
   auto link = std::make_shared<Link>(*this, TlsStream(tcp::socket(io_), tls_));
   link->set_peer(peer);
   link->stream().set_verify_callback(pin_to({genesis_.validators.at(peer.value()).public_key}));
   asio::error_code ec;
   const tcp::endpoint endpoint(asio::ip::make_address(address.host, ec), address.port);
   if (ec) {
-    link_down(peer, nullptr, "bad address " + config::to_string(address));
+    link_down(peer, nullptr, "bad address " + to_string(address));
     return;
   }
   link->stream().lowest_layer().async_connect(

@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/endpoint.h"
 #include "base/ids.h"
-#include "config/endpoint.h"
 #include "consensus/message.h"
 #include "io/asio.h"
 #include "ledger/genesis.h"
@@ -55,8 +55,7 @@ class PeerMesh {
 
   // `addresses` are the gateway-link addresses of every gateway, by index.
   PeerMesh(asio::io_context& io, asio::ssl::context& tls, const ledger::Genesis& genesis,
-           GatewayId self, std::vector<config::Endpoint> addresses, OnMessage on_message,
-           OnLink on_link);
+           GatewayId self, std::vector<Endpoint> addresses, OnMessage on_message, OnLink on_link);
   ~PeerMesh();
   PeerMesh(const PeerMesh&) = delete;
   PeerMesh& operator=(const PeerMesh&) = delete;
@@ -88,7 +87,7 @@ class PeerMesh {
   asio::ssl::context& tls_;
   const ledger::Genesis& genesis_;
   const GatewayId self_;
-  const std::vector<config::Endpoint> addresses_;
+  const std::vector<Endpoint> addresses_;
   OnMessage on_message_;
   OnLink on_link_;
   std::optional<asio::ip::tcp::acceptor> acceptor_;

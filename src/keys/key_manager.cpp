@@ -119,6 +119,34 @@ Result<RekeyPlan, TableError> KeyManager::remove(NodeId node, Cause cause,
   return plan;
 }
 
+Result<RekeyPlan, TableError> KeyManager::apply_steps(const std::vector<Step>& steps,
+                                                      const std::optional<Key128>& node_key,
+                                                      const Key128& refresh_key) {
+  if (steps.empty()) return Err{TableError::kStepMismatch};
+  const Step& first = steps.front();
+  const bool join = first.kind == StepKind::kPlace && first.cause == Cause::kJoin;
+  if (join) {
+    if (first.owner.value() >= gateway_count_) return Err{TableError::kGatewayOutOfRange};
+    if (holds(first.owner) && !node_key) return Err{TableError::kNodeKeyMissing};
+    if (!holds(first.owner) && node_key) return Err{TableError::kNodeKeyNotHome};
+  } else if (node_key) {
+    return Err{TableError::kNodeKeyNotHome};
+  }
+  // The steps came from a table equal to this one (the ledger's, checked after every block):
+  // one that does not follow is a local bug, not bad input.
+  RekeyPlan plan;
+  std::uint32_t index = 0;
+  Position expected = next(position_);
+  for (const Step& step : steps) {
+    KMCHAIN_CHECK(step.position == expected);
+    KMCHAIN_CHECK(table_.apply_step(step).ok());
+    execute(step, step_refresh_key(refresh_key, index++), node_key ? &*node_key : nullptr, plan);
+    expected = next(expected);
+  }
+  position_ = steps.back().position;
+  return plan;
+}
+
 void KeyManager::execute(const Step& step, const Key128& refresh_key, const Key128* join_node_key,
                          RekeyPlan& plan) {
   plan.steps.push_back(step);
@@ -189,13 +217,13 @@ void KeyManager::place(const Step& step, const Key128& refresh_key, RekeyPlan& p
       const Key128 old_set_key = owned.set_key;
       // Backward secrecy: R travels under the old set key, which the newcomer never holds.
       send(owner->id(), Audience::kSet, set.value(), pos, body, old_set_key, old_members, plan);
-      if (fault_ != Fault::kJoinBundleCarriesOldKeys) {
+      if (!KMCHAIN_FAULT(fault_ == Fault::kJoinBundleCarriesOldKeys)) {
         owned.set_key = refresh(old_set_key, refresh_key, KeyId::set_key(set), pos);
       }
     }
     for (const auto& [other, rec] : table_.sets()) {
       if (other == set) continue;
-      if (fault_ != Fault::kJoinBundleCarriesOldKeys) {
+      if (!KMCHAIN_FAULT(fault_ == Fault::kJoinBundleCarriesOldKeys)) {
         refresh_pairwise_set_key(set, other, refresh_key, pos);
       }
       // Each owner forwards R to its own sets.
@@ -207,7 +235,7 @@ void KeyManager::place(const Step& step, const Key128& refresh_key, RekeyPlan& p
   }
 
   if (owner != nullptr) send_placement_keys(step, *owner, old_members, plan);
-  if (fault_ == Fault::kJoinBundleCarriesOldKeys && !step.opens_set) {
+  if (KMCHAIN_FAULT(fault_ == Fault::kJoinBundleCarriesOldKeys) && !step.opens_set) {
     // The faulty manager refreshes only after the joiner got the old keys.
     if (owner != nullptr) {
       GatewayKeys::OwnedSet& owned = *owner->owned_set(set);
@@ -348,7 +376,7 @@ void KeyManager::remove_step(const Step& step, const Key128& refresh_key, RekeyP
     const Key128 old_set_key = owned.set_key;
     owned.set_key = refresh(old_set_key, refresh_key, KeyId::set_key(set), pos);
     const std::vector<NodeId>& remaining = table_.find_set(set)->members;
-    if (fault_ == Fault::kLeaveRefreshUnderSetKey) {
+    if (KMCHAIN_FAULT(fault_ == Fault::kLeaveRefreshUnderSetKey)) {
       send(owner->id(), Audience::kSet, set.value(), pos, body, old_set_key, remaining, plan);
     } else {
       // Forward secrecy: R goes to each remaining member under its own node key.
@@ -362,7 +390,7 @@ void KeyManager::remove_step(const Step& step, const Key128& refresh_key, RekeyP
   }
   for (const auto& [other, rec] : table_.sets()) {
     if (other == set) continue;
-    if (fault_ != Fault::kSkipPairwiseSetRefresh) {
+    if (!KMCHAIN_FAULT(fault_ == Fault::kSkipPairwiseSetRefresh)) {
       refresh_pairwise_set_key(set, other, refresh_key, pos);
     }
     if (const GatewayKeys* other_owner = held(rec.owner)) {

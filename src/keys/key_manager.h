@@ -30,6 +30,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/fault_injection.h"
 #include "base/ids.h"
 #include "base/result.h"
 #include "crypto/random.h"
@@ -54,7 +55,8 @@ struct RekeyPlan {
   std::vector<Envelope> messages;    // in delivery order
 };
 
-// Deliberate protocol violations, so tests can show that the simulator's checks catch them.
+// Deliberate protocol violations, so tests can show that the simulator's checks catch them
+// (only in builds with fault injection, base/fault_injection.h).
 enum class Fault : std::uint8_t {
   kNone = 0,
   kLeaveRefreshUnderSetKey,   // a leave's R goes to the set under its old set key
@@ -91,6 +93,16 @@ class KeyManager {
   // `cause` is kLeave or kEvict.
   Result<RekeyPlan, TableError> remove(NodeId node, Cause cause, const Key128& refresh_key);
 
+  // One membership change whose structural steps another table already decided (the ledger's,
+  // ledger::apply): the steps are replayed, not computed again, and each is executed as join()
+  // and remove() execute theirs. `node_key` as for join() when the first step is a join's
+  // placement, nullopt otherwise (kNodeKeyMissing, kNodeKeyNotHome as for join(); nothing
+  // changes then). The steps must follow from this table at the next position: they come from
+  // a table equal to it, so a step that does not is a local bug and aborts.
+  Result<RekeyPlan, TableError> apply_steps(const std::vector<Step>& steps,
+                                            const std::optional<Key128>& node_key,
+                                            const Key128& refresh_key);
+
   // Genesis enrollment of a first batch of devices into an empty network: every key is fresh
   // and there is no earlier traffic to protect, so no refresh runs and no message is sent;
   // each device then fetches its keys with bundle_for(). Fails on a non-empty network. A view
@@ -118,13 +130,19 @@ class KeyManager {
   // hold it).
   std::optional<Key128> current_key(const KeyId& id) const;
 
-  void inject_fault_for_testing(Fault fault) { fault_ = fault; }
+#if KMCHAIN_FAULTS_ENABLED
+  void inject_fault_for_testing(Fault fault) {
+    fault_ = fault;
+  }
+#endif
 
  private:
   KeyManager(std::size_t gateways, std::optional<GatewayId> self, KeySource* source,
              crypto::Rng& rng);
 
-  KeySource& source() { return own_source_ ? *own_source_ : *source_; }
+  KeySource& source() {
+    return own_source_ ? *own_source_ : *source_;
+  }
   GatewayKeys* held(GatewayId id);
   const GatewayKeys* held(GatewayId id) const;
   GatewayId owner_of(SetId set) const;
@@ -152,7 +170,9 @@ class KeyManager {
   std::vector<GatewayKeys> stores_;
   SetTable table_;
   Position position_{0};
+#if KMCHAIN_FAULTS_ENABLED
   Fault fault_ = Fault::kNone;
+#endif
 };
 
 }  // namespace kmchain::keys

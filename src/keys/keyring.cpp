@@ -75,7 +75,7 @@ Status<RekeyError> Keyring::apply(ByteView wire) {
   } else {
     // A bundle or a pairwise node key comes under the node key only: under the set key, which
     // every member holds, any member could forge one for the others.
-    if (h.kind == MessageKind::kKeyBundle || h.kind == MessageKind::kPairwiseNodeKey) {
+    if (is_bundle(h.kind) || h.kind == MessageKind::kPairwiseNodeKey) {
       return Err{RekeyError::kUnknownKind};
     }
     if (!placement_ || h.target != placement_->set.value()) return Err{RekeyError::kNotForMe};
@@ -84,26 +84,33 @@ Status<RekeyError> Keyring::apply(ByteView wire) {
 
   // Strict ledger order. A pairwise node key belongs to the refresh that placed its peer, so
   // it arrives at the position already applied; a bundle replaces everything and may skip.
+  // A provisional keyring (an early bundle) is replaced by the next bundle, whatever its
+  // position; what else comes is ahead of what it can apply.
   const std::uint64_t at = position_.value();
   const std::uint64_t p = h.position.value();
   switch (h.kind) {
     case MessageKind::kPairwiseNodeKey:
+      if (provisional_) return Err{RekeyError::kGap};
       if (p < at) return Err{RekeyError::kReplayed};
       if (p > at) return Err{RekeyError::kGap};
       break;
     case MessageKind::kKeyBundle:
-      if (p <= at) return Err{RekeyError::kReplayed};
+      if (p <= at && !provisional_) return Err{RekeyError::kReplayed};
+      break;
+    case MessageKind::kEarlyBundle:
+      if (placement_ && !provisional_) return Err{RekeyError::kReplayed};
       break;
     default:
+      if (provisional_) return Err{RekeyError::kGap};
       if (p <= at) return Err{RekeyError::kReplayed};
-      if (p > at + 1) return Err{RekeyError::kGap};
+      if (p > at + 1 || awaited_peer_) return Err{RekeyError::kGap};
       break;
   }
 
   auto body = open_body(h, wire, *kek);
   if (!body) return Err{body.error()};
 
-  if (h.kind != MessageKind::kKeyBundle && !placement_) return Err{RekeyError::kInconsistent};
+  if (!is_bundle(h.kind) && !placement_) return Err{RekeyError::kInconsistent};
   switch (h.kind) {
     case MessageKind::kRefresh:
       return apply_refresh(h, std::get<RefreshBody>(*body));
@@ -114,6 +121,7 @@ Status<RekeyError> Keyring::apply(ByteView wire) {
     case MessageKind::kPairwiseNodeKey:
       return apply_pairwise_node_key(std::get<PairwiseNodeKeyBody>(*body));
     case MessageKind::kKeyBundle:
+    case MessageKind::kEarlyBundle:
       return apply_bundle(h, std::get<KeyBundleBody>(*body));
   }
   return Err{RekeyError::kUnknownKind};
@@ -149,6 +157,7 @@ Status<RekeyError> Keyring::apply_refresh(const Header& h, const RefreshBody& b)
   pl.set_key = set_key;
   pl.pairwise_set_keys = std::move(set_keys);
   position_ = h.position;
+  if (b.change == StepKind::kPlace) awaited_peer_ = b.node;
   return {};
 }
 
@@ -187,6 +196,7 @@ Status<RekeyError> Keyring::apply_pairwise_node_key(const PairwiseNodeKeyBody& b
     return Err{RekeyError::kInconsistent};
   }
   pl.pairwise_node_keys.emplace(it, b.peer, b.key);
+  if (awaited_peer_ == b.peer) awaited_peer_.reset();
   return {};
 }
 
@@ -196,6 +206,8 @@ Status<RekeyError> Keyring::apply_bundle(const Header& h, KeyBundleBody& b) {
   placement_ =
       Placement{b.set, b.set_key, std::move(b.pairwise_node_keys), std::move(b.pairwise_set_keys)};
   position_ = h.position;
+  provisional_ = h.kind == MessageKind::kEarlyBundle;
+  awaited_peer_.reset();
   return {};
 }
 

@@ -1,5 +1,13 @@
 // Keyring: the keys one device holds, and the only way they change: apply(wire message).
 //
+// Sync mode: an early bundle (before the device's join is final) makes the keyring provisional.
+// Only a bundle changes a provisional keyring (the bundle of the committed join replaces it,
+// whatever its position); any other message is a gap, to be caught up from scratch. A keyring
+// that holds final keys takes no early bundle.
+//
+// The pairwise node key with a newcomer to our set travels in its own message at the position of
+// the refresh that placed it; until it has come, a message of a later position is a gap.
+//
 // A device holds its node key and, once placed in a set, that set's key, one pairwise node key
 // per other member and one pairwise set key per other set: |S| + #sets keys, 2*sqrt(n) at
 // n = k*k. apply() is atomic: a forged, truncated, replayed, out-of-order or contradictory
@@ -35,6 +43,10 @@ class Keyring {
   NodeId self() const { return self_; }
   Position position() const { return position_; }
   bool placed() const { return placement_.has_value(); }
+  // Holding an early bundle (sync mode), until the bundle of the committed join replaces it.
+  bool provisional() const { return provisional_; }
+  // The newcomer whose pairwise node key is due at the current position, if any.
+  std::optional<NodeId> awaited_peer() const { return awaited_peer_; }
   std::optional<SetId> set() const;
   const Key128& node_key() const { return node_key_; }
   const Key128* set_key() const { return placement_ ? &placement_->set_key : nullptr; }
@@ -63,6 +75,11 @@ class Keyring {
   Key128 node_key_;
   Position position_{0};
   std::optional<Placement> placement_;
+  bool provisional_ = false;
+  // A newcomer placed into our set at the current position: its pairwise node key comes at the
+  // same position, after the refresh, and nothing later applies before it (the device asks for
+  // what it lacks instead of moving past it).
+  std::optional<NodeId> awaited_peer_;
 };
 
 }  // namespace kmchain::keys

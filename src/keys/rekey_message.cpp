@@ -45,8 +45,14 @@ const char* to_string(MessageKind kind) {
       return "pairwise-node-key";
     case MessageKind::kKeyBundle:
       return "key-bundle";
+    case MessageKind::kEarlyBundle:
+      return "early-bundle";
   }
   return "unknown";
+}
+
+bool is_bundle(MessageKind kind) {
+  return kind == MessageKind::kKeyBundle || kind == MessageKind::kEarlyBundle;
 }
 
 MessageKind kind_of(const Body& body) {
@@ -163,7 +169,8 @@ Result<Body, RekeyError> decode_body(MessageKind kind, ByteView plaintext) {
     case MessageKind::kPairwiseNodeKey:
       body = PairwiseNodeKeyBody{NodeId{r.u32()}, read_key(r)};
       break;
-    case MessageKind::kKeyBundle: {
+    case MessageKind::kKeyBundle:
+    case MessageKind::kEarlyBundle: {
       KeyBundleBody b{SetId{r.u32()}, read_key(r), {}, {}};
       const std::size_t node_keys = r.u16();
       if (node_keys > limits::kSetMembersMax || r.remaining() < node_keys * 20) {
@@ -197,7 +204,8 @@ Result<Body, RekeyError> decode_body(MessageKind kind, ByteView plaintext) {
 }  // namespace
 
 Bytes seal_message(const Header& header, const Body& body, const Key128& kek) {
-  KMCHAIN_CHECK(kind_of(body) == header.kind);
+  KMCHAIN_CHECK(kind_of(body) == header.kind || (header.kind == MessageKind::kEarlyBundle &&
+                                                 kind_of(body) == MessageKind::kKeyBundle));
   Bytes wire;
   encode_header(header, wire);
   WipedBytes plaintext;
@@ -217,7 +225,7 @@ Result<Header, RekeyError> parse_header(ByteView wire) {
   if (r.u8() != kRekeyVersion) return Err{RekeyError::kBadVersion};
   const std::uint8_t kind = r.u8();
   const std::uint8_t audience = r.u8();
-  if (kind < 1 || kind > 5 || audience < 1 || audience > 2) return Err{RekeyError::kUnknownKind};
+  if (kind < 1 || kind > 6 || audience < 1 || audience > 2) return Err{RekeyError::kUnknownKind};
   Header h{static_cast<MessageKind>(kind),
            static_cast<Audience>(audience),
            r.u32(),

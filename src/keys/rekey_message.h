@@ -61,6 +61,11 @@ enum class MessageKind : std::uint8_t {
   kSetRemoved = 3,       // a set is gone: delete the pairwise set key with it
   kPairwiseNodeKey = 4,  // a new member of my set: here is our pairwise node key
   kKeyBundle = 5,        // every key a device placed into a set needs
+  // Sync mode's early answer: the bundle a joining device would get if the pending
+  // transactions became final in the order its gateway guessed. Provisional: the device uses
+  // it until the bundle of its committed join (kKeyBundle) replaces it, whatever its position,
+  // and takes none once it holds final keys. The body is a key bundle's.
+  kEarlyBundle = 6,
 };
 
 // "refresh", "set-added", "set-removed", "pairwise-node-key", "key-bundle".
@@ -130,8 +135,10 @@ using Body =
     std::variant<RefreshBody, SetAddedBody, SetRemovedBody, PairwiseNodeKeyBody, KeyBundleBody>;
 
 MessageKind kind_of(const Body& body);
+bool is_bundle(MessageKind kind);
 
-// Encodes and seals; the header's kind must match the body.
+// Encodes and seals; the header's kind must match the body (a KeyBundleBody seals as a key
+// bundle or as an early bundle).
 Bytes seal_message(const Header& header, const Body& body, const Key128& kek);
 
 // Parses the cleartext header of a wire message (no authentication yet).

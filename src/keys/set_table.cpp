@@ -29,6 +29,8 @@ const char* to_string(TableError e) {
       return "node key given to a gateway that is not the device's home";
     case TableError::kNotInCustody:
       return "keys held by another gateway";
+    case TableError::kStepMismatch:
+      return "step does not follow from the table";
   }
   return "unknown table error";
 }
@@ -172,6 +174,43 @@ Result<std::vector<Step>, TableError> SetTable::remove(NodeId node, Cause cause,
   for (GatewayId owner : owners)
     reorder(owner, steps, next_position, observer);
   return steps;
+}
+
+Status<TableError> SetTable::apply_step(const Step& step) {
+  const auto mismatch = Err{TableError::kStepMismatch};
+  switch (step.kind) {
+    case StepKind::kPlace: {
+      // A node being placed is new, or was left without a set by the dissolve before it.
+      if (auto m = members_.find(step.node); m != members_.end() && sets_.contains(m->second.set))
+        return mismatch;
+      const SetRecord* set = find_set(step.set);
+      if (set == nullptr) {
+        if (!step.opens_set || step.set != new_set_id(step.owner)) return mismatch;
+      } else if (step.opens_set || set->owner != step.owner) {
+        return mismatch;
+      }
+      const Step done = place(step.node, step.set, step.owner, step.cause, step.position);
+      KMCHAIN_CHECK(done == step);
+      return {};
+    }
+    case StepKind::kRemove: {
+      const MemberRecord* m = find_member(step.node);
+      if (m == nullptr || m->set != step.set) return mismatch;
+      const SetRecord& set = sets_.at(step.set);
+      if (set.owner != step.owner || step.closes_set != (set.members.size() == 1)) return mismatch;
+      const Step done = take_out(step.node, step.cause, step.position);
+      KMCHAIN_CHECK(done == step);
+      return {};
+    }
+    case StepKind::kDissolve: {
+      const SetRecord* set = find_set(step.set);
+      if (set == nullptr || set->owner != step.owner) return mismatch;
+      // Its members stay in members_ until the place steps that follow move them.
+      sets_.erase(step.set);
+      return {};
+    }
+  }
+  return mismatch;
 }
 
 void SetTable::reorder(GatewayId owner, std::vector<Step>& steps, Position& next_position,

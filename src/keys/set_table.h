@@ -50,16 +50,22 @@ struct Step {
   GatewayId owner;          // owner of `set`
   bool opens_set = false;   // kPlace: `set` is new
   bool closes_set = false;  // kRemove: `node` was the last member; `set` is gone
+
+  friend bool operator==(const Step&, const Step&) = default;
 };
 
 struct SetRecord {
   GatewayId owner;
   std::vector<NodeId> members;  // sorted
+
+  friend bool operator==(const SetRecord&, const SetRecord&) = default;
 };
 
 struct MemberRecord {
   SetId set;
   Position placed_at;  // position of the step that placed the node in its current set
+
+  friend bool operator==(const MemberRecord&, const MemberRecord&) = default;
 };
 
 // Where Assignment puts the next device joining through a gateway.
@@ -79,6 +85,8 @@ enum class TableError : std::uint8_t {
   kNodeKeyMissing = 7,  // a join through a gateway whose store is held came without a node key
   kNodeKeyNotHome = 8,  // a node key was given to a custody view that is not the device's home
   kNotInCustody = 9,    // the keys asked for are held by another gateway
+  // apply_step: the step does not follow from the table as it stands (another table decided it).
+  kStepMismatch = 10,
 };
 const char* to_string(TableError e);
 
@@ -115,6 +123,14 @@ class SetTable {
   // positions from `first`.
   Result<std::vector<Step>, TableError> remove(NodeId node, Cause cause, Position first,
                                                const StepObserver& observer = {});
+
+  // Replays one step that another table decided (the ledger's): the table changes exactly as
+  // the step says, or not at all if the step cannot follow from it here (kStepMismatch). A
+  // table that replays every step of another ends equal to it; Assignment and Reorder are not
+  // run again.
+  Status<TableError> apply_step(const Step& step);
+
+  friend bool operator==(const SetTable&, const SetTable&) = default;
 
  private:
   SetId new_set_id(GatewayId owner) const;

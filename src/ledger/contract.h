@@ -42,6 +42,13 @@ inline GatewayId origin_of(NodeId node) {
 
 Status<Rejection> check(const LedgerState& state, const Transaction& tx);
 
+// A transaction as the ledger applied it: the structural steps (Assignment's placement, the
+// removal and the Reorder it triggered) are decided here once, and the key work replays them.
+struct AppliedTransaction {
+  Transaction transaction;
+  std::vector<keys::Step> steps;
+};
+
 // Applies a transaction that passed check() (aborts otherwise: executing an unchecked
 // transaction is a local bug). Returns the structural steps, for the key work.
 std::vector<keys::Step> apply(LedgerState& state, const Transaction& tx);

@@ -4,6 +4,19 @@
 
 namespace kmchain::ledger {
 
+const char* to_string(const MempoolVerdict& verdict) {
+  if (verdict.rejection) return to_string(*verdict.rejection);
+  switch (verdict.error) {
+    case MempoolError::kDuplicate:
+      return "duplicate";
+    case MempoolError::kFull:
+      return "mempool full";
+    case MempoolError::kRejected:
+      return "rejected";
+  }
+  return "unknown";
+}
+
 Mempool::Mempool(const LedgerState& committed, std::size_t capacity)
     : capacity_(capacity), check_state_(committed) {}
 
@@ -17,6 +30,10 @@ Status<MempoolVerdict> Mempool::add(const Transaction& tx) {
   pending_.push_back(tx);
   pending_hashes_.insert(hash);
   return {};
+}
+
+bool Mempool::contains(const Transaction& tx) const {
+  return pending_hashes_.contains(transaction_hash(tx));
 }
 
 std::vector<Transaction> Mempool::reap(std::size_t max) const {

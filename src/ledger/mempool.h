@@ -31,6 +31,8 @@ struct MempoolVerdict {
   MempoolError error;
   std::optional<Rejection> rejection;
 };
+// The rejection's text when the contract refused, else "duplicate", "mempool full".
+const char* to_string(const MempoolVerdict& verdict);
 
 class Mempool {
  public:
@@ -46,6 +48,7 @@ class Mempool {
   std::vector<std::pair<Transaction, Rejection>> update(const LedgerState& committed,
                                                         const std::vector<Transaction>& included);
 
+  bool contains(const Transaction& tx) const;
   std::size_t size() const { return pending_.size(); }
   std::size_t capacity() const { return capacity_; }
   const LedgerState& check_state() const { return check_state_; }

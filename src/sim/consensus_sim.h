@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "consensus/engine.h"
+#include "sim/consensus_checker.h"
 
 namespace kmchain::sim {
 
@@ -61,12 +62,6 @@ struct ConsensusSimConfig {
 };
 
 inline constexpr std::uint64_t kTickMs = 10;
-
-struct Violation {
-  std::string invariant;
-  std::string detail;
-  std::uint64_t at_ms = 0;
-};
 
 struct ConsensusSimResult {
   std::uint64_t seed = 0;
@@ -99,7 +94,8 @@ ConsensusSimResult run_consensus_sim(const ConsensusSimConfig& config);
 // The rules that can be broken on purpose, by name: "ignore-lock", "two-thirds-quorum",
 // "skip-wal". Sets the engine fault and forces into the mix what it takes to show it: the
 // split-lock attack for a broken lock rule, equivocation for a short quorum, crashes for a
-// skipped WAL. "none" changes nothing. False for an unknown name.
+// skipped WAL. "none" changes nothing. False for an unknown name, and for every name but "none"
+// in a build without fault injection (base/fault_injection.h).
 bool inject_fault(std::string_view name, ConsensusSimConfig& config);
 inline constexpr const char* kInjectableFaults[] = {"ignore-lock", "two-thirds-quorum", "skip-wal"};
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/check.h"
 #include "base/limits.h"
 #include "crypto/random.h"
 #include "keys/keyring.h"
@@ -55,7 +56,11 @@ class KeySim {
         key_rng_(config.seed ^ 0x6b6d636861696eULL),
         km_(config.gateways, key_rng_),
         next_node_(config.gateways, 0) {
+#if KMCHAIN_FAULTS_ENABLED
     km_.inject_fault_for_testing(config.fault);
+#else
+    KMCHAIN_CHECK(config.fault == keys::Fault::kNone);  // the caller checks kFaultInjection
+#endif
   }
 
   KeySimResult run(const std::function<void(const std::string&)>& progress) {
@@ -110,7 +115,9 @@ class KeySim {
     return NodeId{(static_cast<std::uint32_t>(origin.value()) << 24) | n};
   }
 
-  NodeId random_member() { return order_[choice_rng_.uniform(order_.size())]; }
+  NodeId random_member() {
+    return order_[choice_rng_.uniform(order_.size())];
+  }
 
   void add_member(NodeId node, const Key128& node_key) {
     devices_.emplace(node, Keyring(node, node_key));

@@ -1,14 +1,20 @@
-// The simulator's disk: in-memory ConsensusWal and BlockStore that outlive a simulated crash
-// (the process state is dropped, these are kept), so a restart reads back exactly what was
-// durable. Writes are durable when the call returns, as in the daemon; a crash is injected
-// between actions, so "before the write" and "after the write" are both exercised.
+// The simulator's disk: in-memory ConsensusWal, BlockStore and a gateway's device data that
+// outlive a simulated crash (the process state is dropped, these are kept), so a restart reads
+// back exactly what was durable. Writes are durable when the call returns, as in the daemon; a
+// crash is injected between actions, so "before the write" and "after the write" are both
+// exercised.
 #pragma once
 
+#include <iterator>
+#include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "base/check.h"
 #include "consensus/storage.h"
+#include "gateway/actions.h"
+#include "gateway/gateway_node.h"
 
 namespace kmchain::sim {
 
@@ -41,6 +47,61 @@ class MemoryBlockStore final : public consensus::BlockStore {
 
  private:
   std::vector<consensus::StoredBlock> blocks_;
+};
+
+// A gateway's device data (daemon/device_store.h in the daemon), written by the node's actions.
+class MemoryDeviceData {
+ public:
+  // Applies a Put/Erase action; false for any other action.
+  bool apply(const gateway::Action& action) {
+    if (const auto* c = std::get_if<gateway::PutCredential>(&action)) {
+      credentials_.insert_or_assign(c->record.credential.id, c->record);
+    } else if (const auto* d = std::get_if<gateway::PutDevice>(&action)) {
+      devices_.insert_or_assign(d->record.node, d->record);
+    } else if (const auto* e = std::get_if<gateway::EraseDevice>(&action)) {
+      devices_.erase(e->node);
+    } else if (const auto* p = std::get_if<gateway::PutPending>(&action)) {
+      pending_.insert_or_assign({p->transaction.node, p->transaction.op}, p->transaction);
+    } else if (const auto* q = std::get_if<gateway::ErasePending>(&action)) {
+      pending_.erase({q->node, q->op});
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  gateway::DurableDeviceData load() const {
+    gateway::DurableDeviceData data;
+    for (const auto& [id, c] : credentials_)
+      data.credentials.push_back(c);
+    for (const auto& [node, d] : devices_)
+      data.devices.push_back(d);
+    for (const auto& [key, tx] : pending_)
+      data.pending.push_back(tx);
+    return data;
+  }
+
+  const gateway::DeviceRecord* device(NodeId node) const {
+    auto it = devices_.find(node);
+    return it == devices_.end() ? nullptr : &it->second;
+  }
+#if KMCHAIN_FAULTS_ENABLED
+  // Loses the records and pending transactions of joins that are not final in `state` (a
+  // broken rule of the system simulator: what a gateway that kept them in memory would lose).
+  void forget_unfinished_joins(const ledger::LedgerState& state) {
+    for (auto it = devices_.begin(); it != devices_.end();) {
+      it = state.node_id_used(it->first) ? std::next(it) : devices_.erase(it);
+    }
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      it = it->first.second == ledger::Operation::kJoin ? pending_.erase(it) : std::next(it);
+    }
+  }
+#endif
+
+ private:
+  std::map<enroll::CredentialId, gateway::CredentialRecord> credentials_;
+  std::map<NodeId, gateway::DeviceRecord> devices_;
+  std::map<std::pair<NodeId, ledger::Operation>, ledger::Transaction> pending_;
 };
 
 }  // namespace kmchain::sim

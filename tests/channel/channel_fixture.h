@@ -1,5 +1,6 @@
-// Shared by the channel tests: fixed keys and ids, an in-memory CounterStore, and a tiny
-// two-device setup whose receiver looks its DEKs up in a DekHistory.
+// Shared by the channel tests and fuzz_d2d_record: fixed keys and ids, an in-memory
+// CounterStore, and a tiny two-device setup whose receiver looks its DEKs up in a DekHistory.
+// No gtest here: the fuzz target uses it too.
 #pragma once
 
 #include <cstddef>
@@ -14,26 +15,19 @@
 #include "channel/sender.h"
 #include "crypto/secret.h"
 #include "keys/key_id.h"
+#include "support/counting.h"
+#include "support/memory_counter_store.h"
 
 namespace kmchain::channel::fixture {
 
 using crypto::Key128;
 using keys::KeyClass;
 using keys::KeyId;
-
-inline Key128 counting_key(std::uint8_t first) {
-  Key128 k;
-  auto bytes = k.mutable_view();
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    bytes[i] = static_cast<std::uint8_t>(first + i);
-  return k;
-}
+using kmchain::testing::counting_key;
+using kmchain::testing::MemoryCounterStore;
 
 inline ContextId context(std::uint8_t first = 0xc0) {
-  ContextId c{};
-  for (std::size_t i = 0; i < c.size(); ++i)
-    c[i] = static_cast<std::uint8_t>(first + i);
-  return c;
+  return kmchain::testing::counting<32>(first);
 }
 
 inline Bytes text(std::size_t size, std::uint8_t first = 0x20) {
@@ -42,24 +36,6 @@ inline Bytes text(std::size_t size, std::uint8_t first = 0x20) {
     out[i] = static_cast<std::uint8_t>(first + i);
   return out;
 }
-
-// A durable counter that lives in memory: it outlives the senders built over it, as a file
-// outlives a process. Counts its writes.
-class MemoryCounterStore final : public CounterStore {
- public:
-  explicit MemoryCounterStore(std::uint64_t initial = 0) : value_(initial) {}
-  std::uint64_t load() override { return value_; }
-  void reserve(std::uint64_t up_to) override {
-    ++writes_;
-    value_ = up_to;
-  }
-  std::uint64_t value() const { return value_; }
-  std::size_t writes() const { return writes_; }
-
- private:
-  std::uint64_t value_;
-  std::size_t writes_ = 0;
-};
 
 // Devices 0x01000001 and 0x01000002 in set 0x01000000, device 0x02000007 in set 0x02000000.
 inline constexpr NodeId kAlice{0x01000001};

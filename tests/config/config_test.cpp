@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "config/endpoint.h"
+#include "base/endpoint.h"
 #include "config/gateway_config.h"
 #include "config/genesis_file.h"
 #include "crypto/dh.h"
@@ -138,7 +138,7 @@ GatewayConfig sample_config() {
   c.identity_key = "identity.key";
   c.certificate = "identity.crt";
   c.data_dir = "data";
-  c.submission_mode = SubmissionMode::kSync;
+  c.submission_mode = ledger::SubmissionMode::kSync;
   c.listen_gateway = Endpoint{"127.0.0.1", 7100};
   c.listen_device = Endpoint{"127.0.0.1", 7101};
   c.listen_admin = Endpoint{"::1", 7102};
@@ -176,8 +176,8 @@ TEST(GatewayConfig, OptionalTablesTakeTheirDefaults) {
       "admin = '127.0.0.1:3'\n";
   auto parsed = parse_gateway_config(minimal);
   ASSERT_TRUE(parsed.ok()) << to_string(parsed.error());
-  EXPECT_EQ(parsed->submission_mode, SubmissionMode::kCommit);
-  EXPECT_EQ(parsed->timeouts.propose_ms, consensus::Timeouts{}.propose_ms);
+  EXPECT_EQ(parsed->submission_mode, ledger::SubmissionMode::kCommit);
+  EXPECT_EQ(parsed->timeouts.propose_ms, ledger::Timeouts{}.propose_ms);
   EXPECT_EQ(parsed->log_level, "info");
 }
 

@@ -547,7 +547,7 @@ TEST(Replica, SubmittedTransactionIsGossipedAndCommittedEverywhere) {
   }
   std::size_t carrying = 0;
   for (const auto& [i, c] : net.commits)
-    carrying += c.transactions;
+    carrying += c.applied.size();
   EXPECT_EQ(carrying, 4u);  // the one transaction, committed once at each replica
   net.expect_same_chain();
 }

@@ -12,14 +12,15 @@
 #include "base/bytes.h"
 #include "crypto/aead.h"
 #include "crypto/secret.h"
+#include "support/hex.h"
 #include "test_util.h"
 
 namespace kmchain::crypto {
 namespace {
 
+using kmchain::testing::unhex;
+using kmchain::testing::unhex_array;
 using testutil::flip_bit;
-using testutil::unhex;
-using testutil::unhex_array;
 
 // ---------------------------------------------------------------------------------------------
 // RFC 3610 section 8. Packet vectors #1-#12 share one key and a 13-octet nonce (L = 2). The

@@ -11,14 +11,15 @@
 #include "crypto/random.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "support/hex.h"
 #include "test_util.h"
 
 namespace kmchain::crypto {
 namespace {
 
+using kmchain::testing::unhex;
+using kmchain::testing::unhex_array;
 using testutil::flip_bit;
-using testutil::unhex;
-using testutil::unhex_array;
 
 struct Ed25519Vector {
   std::string_view name;

@@ -9,12 +9,13 @@
 
 #include "base/bytes.h"
 #include "crypto/kdf.h"
+#include "support/hex.h"
 #include "test_util.h"
 
 namespace kmchain::crypto {
 namespace {
 
-using testutil::unhex;
+using kmchain::testing::unhex;
 
 struct HkdfVector {
   std::string_view name;

@@ -10,13 +10,14 @@
 
 #include "base/bytes.h"
 #include "crypto/mac.h"
+#include "support/hex.h"
 #include "test_util.h"
 
 namespace kmchain::crypto {
 namespace {
 
+using kmchain::testing::unhex;
 using testutil::flip_bit;
-using testutil::unhex;
 
 struct HmacVector {
   std::string_view name;

@@ -11,12 +11,13 @@
 #include "crypto/dh.h"
 #include "crypto/random.h"
 #include "crypto/secret.h"
+#include "support/hex.h"
 #include "test_util.h"
 
 namespace kmchain::crypto {
 namespace {
 
-using testutil::unhex_array;
+using kmchain::testing::unhex_array;
 
 X25519KeyPair from_private_hex(std::string_view hex) {
   return X25519KeyPair::from_private(Secret256(unhex_array<32>(hex)));

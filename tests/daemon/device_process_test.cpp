@@ -18,152 +18,11 @@
 #include "enroll/secret_code.h"
 #include "io/coap_node.h"
 #include "kmchain/child.h"
+#include "process_fixture.h"
 #include "support/free_ports.h"
 
 namespace kmchain::daemon {
 namespace {
-
-namespace fs = std::filesystem;
-using app::Child;
-using nlohmann::json;
-using namespace std::chrono_literals;
-
-std::uint16_t base_port(int) {
-  return kmchain::testing::free_port_range(40);
-}
-
-class DeviceProcesses : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::signal(SIGPIPE, SIG_IGN);
-    std::string tmpl = (fs::temp_directory_path() / "kmchain-dev-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    devices_.clear();
-    gateways_.clear();
-    if (!HasFailure()) fs::remove_all(root_);
-  }
-
-  void start_consortium(int slot) {
-    port_ = base_port(slot);
-    const std::string cmd = std::string(KMCHAIN_BINARY) + " init --gateways 4 --dir " +
-                            (root_ / "c").string() + " --base-port " + std::to_string(port_) +
-                            " --timeout-commit-ms 100 >/dev/null";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-    for (int g = 0; g < 4; ++g) {
-      gateways_.push_back(std::make_unique<Child>(
-          std::vector<std::string>{
-              KMCHAIN_BINARY, "gateway", "--config",
-              (root_ / "c" / ("gateway-" + std::to_string(g)) / "gateway.toml").string()},
-          (root_ / ("gw" + std::to_string(g) + ".log")).string(), false));
-    }
-    ASSERT_TRUE(wait([&] {
-      auto s = status(0);
-      return s && (*s)["height"].get<std::uint64_t>() >= 1;
-    }));
-  }
-
-  config::Endpoint admin(int g) const {
-    return {"127.0.0.1", static_cast<std::uint16_t>(port_ + 3 * g + 2)};
-  }
-  config::Endpoint device_port(int g) const {
-    return {"127.0.0.1", static_cast<std::uint16_t>(port_ + 3 * g + 1)};
-  }
-  std::optional<json> request(int g, const json& r) {
-    std::string error;
-    return admin_request(admin(g), r, error);
-  }
-  std::optional<json> status(int g) { return request(g, {{"op", "status"}}); }
-
-  template <class F>
-  static bool wait(F done, std::chrono::seconds deadline = 30s) {
-    const auto end = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < end) {
-      if (done()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-
-  // A credential file in a fresh state directory; admitted at `gateway` unless told otherwise.
-  enroll::DeviceCredential make_device_dir(const std::string& name, std::optional<int> gateway) {
-    crypto::OsRng rng;
-    auto credential = enroll::DeviceCredential::generate(rng);
-    fs::create_directories(root_ / name);
-    fs::permissions(root_ / name, fs::perms::owner_all);
-    std::ofstream(root_ / name / "credential.json")
-        << enroll::render_credential_file(credential).view();
-    if (gateway) {
-      EXPECT_TRUE(request(*gateway, {{"op", "admit"},
-                                     {"credential_id", to_hex(credential.id)},
-                                     {"psk", to_hex(credential.psk.view())}}));
-    }
-    return credential;
-  }
-
-  struct Device {
-    std::unique_ptr<Child> process;
-    std::uint16_t port = 0;
-    std::vector<json> events;
-
-    void pump() {
-      std::vector<std::string> lines;
-      process->read_lines(lines);
-      for (const auto& l : lines) {
-        auto j = json::parse(l, nullptr, false);
-        if (!j.is_discarded()) events.push_back(j);
-      }
-    }
-    std::optional<json> find(const std::string& name) {
-      pump();
-      for (const auto& e : events)
-        if (e.value("event", "") == name) return e;
-      return std::nullopt;
-    }
-    std::optional<json> status() {
-      process->send_line(R"({"cmd":"status"})");
-      const auto end = std::chrono::steady_clock::now() + 5s;
-      std::size_t seen = events.size();
-      while (std::chrono::steady_clock::now() < end) {
-        pump();
-        for (std::size_t i = seen; i < events.size(); ++i)
-          if (events[i].value("event", "") == "status") return events[i];
-        std::this_thread::sleep_for(20ms);
-      }
-      return std::nullopt;
-    }
-  };
-
-  Device& start_device(const std::string& name, int gateway, std::uint16_t port) {
-    auto d = std::make_unique<Device>();
-    d->port = port;
-    d->process = std::make_unique<Child>(
-        std::vector<std::string>{
-            KMCHAIN_BINARY, "device", "--gateway", config::to_string(device_port(gateway)),
-            "--genesis", (root_ / "c" / "genesis.json").string(), "--state",
-            (root_ / name).string(), "--listen", "127.0.0.1:" + std::to_string(port)},
-        (root_ / (name + ".log")).string(), true);
-    devices_.push_back(std::move(d));
-    return *devices_.back();
-  }
-
-  // Committed transactions on gateway g's chain.
-  std::size_t transactions_on_chain(int g) {
-    auto c = request(g, {{"op", "chain"}, {"from", 1}, {"count", 1000}});
-    std::size_t n = 0;
-    if (c)
-      for (const auto& b : (*c)["blocks"])
-        n += b["transactions"].size();
-    return n;
-  }
-
-  fs::path root_;
-  std::uint16_t port_ = 0;
-  std::vector<std::unique_ptr<Child>> gateways_;
-  std::vector<std::unique_ptr<Device>> devices_;
-};
 
 TEST_F(DeviceProcesses, UnknownOrWrongCredentialIsRefusedAndLeavesNoTraceOnTheLedger) {
   start_consortium(0);
@@ -193,8 +52,9 @@ TEST_F(DeviceProcesses, UnknownOrWrongCredentialIsRefusedAndLeavesNoTraceOnTheLe
             std::string::npos);
   auto s = status(1);
   ASSERT_TRUE(s);
-  EXPECT_EQ((*s)["devices"]["refused"]["join: unknown credential"].get<int>(), 1);
-  EXPECT_EQ((*s)["devices"]["refused"]["join: bad credential mac"].get<int>(), 1);
+  // The devices say hello again now and then (the operator may admit them yet).
+  EXPECT_GE((*s)["devices"]["refused"]["join: unknown credential"].get<int>(), 1);
+  EXPECT_GE((*s)["devices"]["refused"]["join: bad credential mac"].get<int>(), 1);
   // Some blocks later: nothing on any gateway's ledger, no member, no pending transaction.
   const auto height = (*s)["height"].get<std::uint64_t>();
   ASSERT_TRUE(wait([&] {
@@ -232,7 +92,7 @@ TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCount
   asio::io_context io;
   io::CoapNode spy(io, {"127.0.0.1", static_cast<std::uint16_t>(port_ + 30)});
   std::vector<Bytes> captured;
-  spy.on_post("d2d", [&](const config::Endpoint&, ByteView body) {
+  spy.on_post("d2d", [&](const Endpoint&, ByteView body) {
     captured.emplace_back(body.begin(), body.end());
     return io::CoapReply{};
   });
@@ -259,7 +119,7 @@ TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCount
   EXPECT_EQ(bob.find("d2d").value_or(json::object()).value("text", ""), "hello bob");
 
   // Replayed and forged copies of the record, posted as new CoAP requests.
-  const auto post = [&](const config::Endpoint& to, const std::string& path, const Bytes& body) {
+  const auto post = [&](const Endpoint& to, const std::string& path, const Bytes& body) {
     bool done = false;
     std::optional<io::CoapReply> reply;
     spy.post(to, path, body, [&](std::optional<io::CoapReply> r) {
@@ -273,7 +133,7 @@ TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCount
   const auto code_of = [](const std::optional<io::CoapReply>& r) {
     return r ? r->code : static_cast<io::CoapCode>(0);
   };
-  const config::Endpoint bob_at{"127.0.0.1", bob.port};
+  const Endpoint bob_at{"127.0.0.1", bob.port};
   auto replayed = post(bob_at, "d2d", captured.front());
   ASSERT_TRUE(replayed);
   EXPECT_EQ(replayed->code, io::CoapCode::kBadRequest);
@@ -317,7 +177,7 @@ TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCount
   }));
 
   // At the gateway's device port: garbage, a truncated hello, a replayed hello, a forged request.
-  const config::Endpoint gw0 = device_port(0);
+  const Endpoint gw0 = device_port(0);
   auto before = status(0);
   ASSERT_TRUE(before);
   EXPECT_EQ(code_of(post(gw0, "join", Bytes(7, 0x13))), io::CoapCode::kBadRequest);

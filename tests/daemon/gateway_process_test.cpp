@@ -53,17 +53,17 @@ class GatewayProcesses : public ::testing::Test {
     return *gateways_.back();
   }
 
-  static config::Endpoint admin(std::uint16_t base, int index) {
+  static Endpoint admin(std::uint16_t base, int index) {
     return {"127.0.0.1", static_cast<std::uint16_t>(base + 3 * index + 2)};
   }
 
-  static std::optional<nlohmann::json> status(const config::Endpoint& at) {
+  static std::optional<nlohmann::json> status(const Endpoint& at) {
     std::string error;
     return admin_request(at, {{"op", "status"}}, error);
   }
 
   // Waits until the gateway's height reaches `height`; its last status.
-  static std::optional<nlohmann::json> wait_height(const config::Endpoint& at, std::uint64_t height,
+  static std::optional<nlohmann::json> wait_height(const Endpoint& at, std::uint64_t height,
                                                    std::chrono::seconds deadline = 30s) {
     const auto end = std::chrono::steady_clock::now() + deadline;
     std::optional<nlohmann::json> last;

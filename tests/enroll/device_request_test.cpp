@@ -14,11 +14,12 @@
 #include "enroll/join.h"
 #include "enroll/key_schedule.h"
 #include "enroll_fixture.h"
+#include "support/hex.h"
 
 namespace kmchain::enroll {
 namespace {
 
-using testutil::unhex_array;
+using kmchain::testing::unhex_array;
 
 constexpr std::string_view kKnownRequestKey =
     "2ca421a9527fe027a671221a9c28d68e73787e4bab35e7cda1c6b0d6b29304b1";

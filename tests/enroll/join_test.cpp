@@ -21,13 +21,14 @@
 #include "crypto/mac.h"
 #include "crypto/random.h"
 #include "enroll_fixture.h"
+#include "support/hex.h"
 
 namespace kmchain::enroll {
 namespace {
 
 using fixture::counting;
-using testutil::unhex;
-using testutil::unhex_array;
+using kmchain::testing::unhex;
+using kmchain::testing::unhex_array;
 
 // The values known_values.py prints for the fixture's inputs.
 constexpr std::string_view kKnownHello =

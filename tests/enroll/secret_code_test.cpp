@@ -11,6 +11,7 @@
 
 #include "crypto/random.h"
 #include "enroll_fixture.h"
+#include "test_util.h"
 
 namespace kmchain::enroll {
 namespace {

@@ -24,10 +24,7 @@ constexpr std::size_t kRootAt = 41;
 constexpr std::size_t kCountAt = 115;
 
 void check_accepted(const ledger::Block& block, ByteView input) {
-  const Bytes encoded = ledger::encode(block);
-  KMCHAIN_FUZZ_ASSERT(encoded.size() == input.size());
-  for (std::size_t i = 0; i < input.size(); ++i)
-    KMCHAIN_FUZZ_ASSERT(encoded[i] == input[i]);
+  KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(ledger::encode(block), input));
   KMCHAIN_FUZZ_ASSERT(input.size() <= limits::kBlockBytesMax);
   KMCHAIN_FUZZ_ASSERT(block.transactions.size() <= limits::kBlockTransactionsMax);
   KMCHAIN_FUZZ_ASSERT(ledger::transactions_root(block.transactions) ==

@@ -12,25 +12,13 @@
 
 using namespace kmchain;
 
-namespace {
-
-template <class T>
-void check_same_bytes(const T& decoded, ByteView input) {
-  const Bytes encoded = ledger::encode(decoded);
-  KMCHAIN_FUZZ_ASSERT(encoded.size() == input.size());
-  for (std::size_t i = 0; i < input.size(); ++i)
-    KMCHAIN_FUZZ_ASSERT(encoded[i] == input[i]);
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ByteView input(data, size);
   const auto& f = fuzz::ledger_fixture();
 
   auto certificate = ledger::decode_certificate(input);
   if (certificate) {
-    check_same_bytes(*certificate, input);
+    KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(ledger::encode(*certificate), input));
     auto verified = ledger::verify_certificate(f.genesis, f.chain_id, *certificate);
     if (verified) {
       std::uint64_t power = 0;
@@ -49,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto genesis = ledger::decode_genesis(input);
   if (genesis) {
-    check_same_bytes(*genesis, input);
+    KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(ledger::encode(*genesis), input));
     KMCHAIN_FUZZ_ASSERT(ledger::validate_genesis(*genesis).ok());
     KMCHAIN_FUZZ_ASSERT(genesis->total_power() <= limits::kTotalVotingPowerMax);
     (void)genesis->chain_id();

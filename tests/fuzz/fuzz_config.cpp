@@ -9,7 +9,7 @@
 
 #include "config/gateway_config.h"
 #include "config/genesis_file.h"
-#include "fuzz_fixture.h"
+#include "fuzz_assert.h"
 
 using namespace kmchain;
 

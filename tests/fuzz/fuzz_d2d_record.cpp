@@ -16,23 +16,28 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/bytes.h"
+#include "channel/channel_fixture.h"
 #include "channel/dek_history.h"
 #include "channel/receiver.h"
 #include "channel/record.h"
 #include "channel/replay_window.h"
 #include "channel/sender.h"
 #include "codec/byte_reader.h"
-#include "fuzz_fixture.h"
+#include "corpus_writer.h"
+#include "fuzz_assert.h"
 #include "keys/key_id.h"
+#include "support/memory_counter_store.h"
 
 using namespace kmchain;
 using channel::ChannelError;
+using channel::fixture::context;
+using channel::fixture::counting_key;
+using channel::fixture::set_of;
 
 namespace {
 
@@ -42,25 +47,6 @@ constexpr NodeId kFarPeer{0x02000007};  // set 0x02000000: pairwise set key
 constexpr std::uint64_t kGraceMs = 10'000;
 constexpr std::uint64_t kRekeyAtMs = 1'000;
 constexpr std::uint64_t kTickMs = 100;
-
-SetId set_of(NodeId n) {
-  return SetId{n.value() & 0xff000000u};
-}
-
-crypto::Key128 counting_key(std::uint8_t first) {
-  crypto::Key128 k;
-  auto bytes = k.mutable_view();
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    bytes[i] = static_cast<std::uint8_t>(first + i);
-  return k;
-}
-
-channel::ContextId context() {
-  channel::ContextId c{};
-  for (std::size_t i = 0; i < c.size(); ++i)
-    c[i] = static_cast<std::uint8_t>(0xc0 + i);
-  return c;
-}
 
 // The node key's old version (epoch 1), its new version (epoch 2, from kRekeyAtMs on; the old
 // one stays a candidate until kRekeyAtMs + kGraceMs) and the set key (epoch 1).
@@ -80,17 +66,6 @@ const channel::DekHistory& history() {
   return h;
 }
 
-// Pairwise node keys with members of the own set, pairwise set keys with other sets.
-channel::DekCandidates lookup(NodeId sender, keys::KeyClass key_class, std::uint64_t now_ms) {
-  if (sender == kSelf) return {};
-  const bool same_set = set_of(sender) == set_of(kSelf);
-  if (same_set != (key_class == keys::KeyClass::kPairwiseNodeKey)) return {};
-  return history().candidates(same_set
-                                  ? keys::KeyId::pairwise_node_key(kSelf, sender)
-                                  : keys::KeyId::pairwise_set_key(set_of(kSelf), set_of(sender)),
-                              now_ms);
-}
-
 struct Summary {
   bool state_restored = false;
   std::size_t opened = 0;
@@ -106,12 +81,13 @@ Summary run(ByteView input) {
 
   channel::ReplayState state;
   if (auto decoded = channel::ReplayState::decode(saved)) {
-    KMCHAIN_FUZZ_ASSERT(decoded->encode() == Bytes(saved.begin(), saved.end()));
+    KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(decoded->encode(), saved));
     state = std::move(*decoded);
     summary.state_restored = true;
   }
   channel::ChannelReceiver receiver(kSelf, context(), std::move(state));
-  const channel::KeyLookup keys = lookup;
+  // Pairwise node keys with members of the own set, pairwise set keys with other sets.
+  const channel::KeyLookup keys = channel::fixture::lookup_in(history(), kSelf);
 
   std::uint64_t now = 0;
   while (r.remaining() > 0) {
@@ -172,16 +148,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 namespace {
 
-class MemoryCounterStore final : public channel::CounterStore {
- public:
-  explicit MemoryCounterStore(std::uint64_t initial) : value_(initial) {}
-  std::uint64_t load() override { return value_; }
-  void reserve(std::uint64_t up_to) override { value_ = up_to; }
-
- private:
-  std::uint64_t value_;
-};
-
 // Seals records as one peer, from a given counter on.
 class Peer {
  public:
@@ -197,15 +163,12 @@ class Peer {
  private:
   Bytes seal(NodeId to, keys::KeyClass key_class, std::uint64_t epoch, const crypto::Key128& key,
              std::size_t plaintext_bytes) {
-    Bytes plaintext(plaintext_bytes);
-    for (std::size_t i = 0; i < plaintext.size(); ++i)
-      plaintext[i] = static_cast<std::uint8_t>(0x20 + i);
-    auto record = sender_.seal(to, key_class, epoch, key, plaintext);
+    auto record = sender_.seal(to, key_class, epoch, key, channel::fixture::text(plaintext_bytes));
     KMCHAIN_FUZZ_ASSERT(record.ok());
     return std::move(*record);
   }
 
-  MemoryCounterStore store_;
+  kmchain::testing::MemoryCounterStore store_;
   channel::ChannelSender sender_;
 };
 
@@ -242,22 +205,16 @@ void write(const std::filesystem::path& dir, const std::string& name, const Inpu
                  s.opened, s.refused, opened, refused);
     KMCHAIN_FUZZ_ASSERT(false);
   }
-  std::filesystem::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(input.bytes().data()),
-            static_cast<std::streamsize>(input.bytes().size()));
-  KMCHAIN_FUZZ_ASSERT(out.good());
+  fuzz::write_file(dir, name, input.bytes());
   std::printf("  %s (%zu bytes)\n", name.c_str(), input.bytes().size());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path dir = std::filesystem::path(argv[1]) / "fuzz_d2d_record";
+  const auto root = fuzz::corpus_root(argc, argv);
+  if (!root) return 2;
+  const std::filesystem::path dir = *root / "fuzz_d2d_record";
   constexpr std::uint8_t kToRekey = kRekeyAtMs / kTickMs;  // now = kRekeyAtMs
   constexpr std::uint8_t kPastGrace = kGraceMs / kTickMs;  // then grace expired
 

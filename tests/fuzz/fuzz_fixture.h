@@ -14,6 +14,7 @@
 #include "base/bytes.h"
 #include "base/ids.h"
 #include "crypto/random.h"
+#include "fuzz_assert.h"
 #include "keys/key_manager.h"
 #include "keys/keyring.h"
 
@@ -24,14 +25,6 @@ using crypto::Key128;
 inline constexpr std::uint64_t kSeed = 0x6b6d636861696eULL;  // "kmchain"
 inline constexpr std::uint16_t kGateways = 2;
 inline constexpr std::uint32_t kInitialJoins = 12;
-
-// Aborts the process so libFuzzer records the input as a crash.
-#define KMCHAIN_FUZZ_ASSERT(cond) \
-  do {                            \
-    if (!(cond)) {                \
-      __builtin_trap();           \
-    }                             \
-  } while (false)
 
 class Network {
  public:

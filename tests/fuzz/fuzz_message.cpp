@@ -18,27 +18,21 @@ using consensus::MessageErrorCode;
 
 namespace {
 
-const crypto::Ed25519PublicKey* key_of(GatewayId index) {
-  const ledger::Validator* v = fuzz::ledger_fixture().genesis.find(index);
-  return v == nullptr ? nullptr : &v->public_key;
-}
-
 void check_accepted(const consensus::Message& message, ByteView input) {
   const auto& f = fuzz::ledger_fixture();
   KMCHAIN_FUZZ_ASSERT(static_cast<std::uint8_t>(consensus::kind_of(message)) == input[0]);
-  const Bytes encoded = consensus::encode(message);
-  KMCHAIN_FUZZ_ASSERT(encoded.size() == input.size());
-  for (std::size_t i = 0; i < input.size(); ++i)
-    KMCHAIN_FUZZ_ASSERT(encoded[i] == input[i]);
+  KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(consensus::encode(message), input));
 
   const ByteView body = input.subspan(1);
   if (const auto* p = std::get_if<ledger::Proposal>(&message)) {
     KMCHAIN_FUZZ_ASSERT(body.size() >= ledger::kProposalFixedBytes);
-    if (const auto* key = key_of(p->proposer)) (void)ledger::verify_proposal(*key, f.chain_id, *p);
+    if (const auto* key = fuzz::public_key_of(p->proposer))
+      (void)ledger::verify_proposal(*key, f.chain_id, *p);
   } else if (const auto* v = std::get_if<ledger::Vote>(&message)) {
     KMCHAIN_FUZZ_ASSERT(body.size() ==
                         (v->block ? ledger::kVoteBlockBytes : ledger::kVoteNilBytes));
-    if (const auto* key = key_of(v->validator)) (void)ledger::verify_vote(*key, f.chain_id, *v);
+    if (const auto* key = fuzz::public_key_of(v->validator))
+      (void)ledger::verify_vote(*key, f.chain_id, *v);
   } else if (const auto* c = std::get_if<consensus::CommitMessage>(&message)) {
     (void)ledger::verify_commit(f.genesis, c->block, c->certificate);
   } else if (std::holds_alternative<ledger::Transaction>(message)) {

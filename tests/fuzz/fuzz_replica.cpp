@@ -1,7 +1,7 @@
 // consensus::Replica as a state machine under arbitrary peer traffic. Each input is a script run
 // against a fresh replica of gateway 0 in the fixed four-gateway consortium
-// (ledger_fuzz_fixture.h), started at kStartMs with no WAL record. The script is a sequence of
-// operations, each introduced by one byte t:
+// (ledger_fuzz_fixture.h), started at kScriptStartMs with no WAL record. The script is a sequence
+// of operations, each introduced by one byte t:
 //
 //   t >= 0xf0   fire the (t & 0x0f)-th earliest (mod their count) of the timeouts the replica
 //               has scheduled and not yet seen fired, at max(now, its time); nothing if none.
@@ -11,18 +11,16 @@
 //               then a big-endian u16 length and that many bytes (fewer if the input ends).
 //
 // At most kPendingMax timeouts are kept; beyond that the earliest is forgotten.
-// make_consensus_corpus writes scripts in this format from a simulated run of four replicas
-// (keep the two in step).
+// make_consensus_corpus writes scripts in this format from a simulated run of four replicas; both
+// run them with replica_script.h.
 //
 // The replica must never crash or trip a KMCHAIN_CHECK, whatever the bytes. Checked on its
 // actions: every message it sends decodes, every WAL record decodes, blocks are stored and
 // committed one height after the other, nothing is sent or served to itself, and it never signs
 // two different proposals or votes for one height, round and step.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <span>
 #include <string_view>
 #include <tuple>
@@ -33,26 +31,17 @@
 #include "consensus/replica.h"
 #include "consensus/signer_state.h"
 #include "ledger_fuzz_fixture.h"
+#include "replica_script.h"
 
 using namespace kmchain;
 
 namespace {
 
-constexpr std::uint64_t kStartMs = 1700000000000 + 1000;
-constexpr std::size_t kPendingMax = 64;
-constexpr std::uint64_t kAdvanceUnitMs = 50;
-
-struct Pending {
-  std::uint64_t at_ms;
-  std::uint64_t seq;
-  consensus::TimeoutIn timeout;
-};
-
 class Checker {
  public:
   explicit Checker(GatewayId self) : self_(self) {}
 
-  void run(const std::vector<consensus::Action>& out, std::vector<Pending>& pending) {
+  void run(const std::vector<consensus::Action>& out) {
     for (const consensus::Action& action : out) {
       if (const auto* wal = std::get_if<consensus::WriteWal>(&action)) {
         KMCHAIN_FUZZ_ASSERT(consensus::decode_signer_state(wal->record).ok());
@@ -64,11 +53,6 @@ class Checker {
         sent(send->bytes, false);
       } else if (const auto* all = std::get_if<consensus::BroadcastAll>(&action)) {
         sent(all->bytes, true);
-      } else if (const auto* schedule = std::get_if<consensus::Schedule>(&action)) {
-        const Pending p{schedule->at_ms, seq_++, schedule->timeout};
-        auto at = std::upper_bound(pending.begin(), pending.end(), p, earlier);
-        pending.insert(at, p);
-        if (pending.size() > kPendingMax) pending.erase(pending.begin());
       } else if (const auto* serve = std::get_if<consensus::ServeBlocks>(&action)) {
         KMCHAIN_FUZZ_ASSERT(serve->to != self_);
         KMCHAIN_FUZZ_ASSERT(serve->from.value() >= 1 && serve->from <= serve->to_height);
@@ -79,10 +63,6 @@ class Checker {
         committed_ = committed->height.value();
       }
     }
-  }
-
-  static bool earlier(const Pending& a, const Pending& b) {
-    return std::tie(a.at_ms, a.seq) < std::tie(b.at_ms, b.seq);
   }
 
  private:
@@ -108,7 +88,6 @@ class Checker {
   }
 
   GatewayId self_;
-  std::uint64_t seq_ = 0;
   std::uint64_t stored_ = 0;
   std::uint64_t committed_ = 0;
   std::map<std::tuple<std::uint64_t, std::uint32_t, std::uint8_t>, Bytes> signed_;
@@ -142,34 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   consensus::Replica replica(f.genesis, fuzz::ledger_key(self.value()), self,
                              consensus::ReplicaConfig{});
   Checker checker(self);
-  std::vector<Pending> pending;
-  std::vector<consensus::Action> out;
-  std::uint64_t now = kStartMs;
-  KMCHAIN_FUZZ_ASSERT(replica.start(std::nullopt, now, out).ok());
-  checker.run(out, pending);
-
-  std::size_t at = 0;
-  while (at < size) {
-    const std::uint8_t t = data[at++];
-    out.clear();
-    if (t >= 0xf0) {
-      if (pending.empty()) continue;
-      const std::size_t k = (t & 0x0fu) % pending.size();
-      const Pending fired = pending[k];
-      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(k));
-      now = std::max(now, fired.at_ms);
-      replica.on_timeout(fired.timeout, now, out);
-    } else {
-      const GatewayId from{static_cast<std::uint16_t>(t & 3u)};
-      now += static_cast<std::uint64_t>(t >> 2u) * kAdvanceUnitMs;
-      std::size_t length = 0;
-      if (at < size) length = std::size_t{data[at++]} << 8;
-      if (at < size) length |= data[at++];
-      length = std::min(length, size - at);
-      replica.on_message(from, ByteView(data + at, length), now, out);
-      at += length;
-    }
-    checker.run(out, pending);
-  }
+  fuzz::run_script(replica, ByteView(data, size),
+                   [&](const std::vector<consensus::Action>& out) { checker.run(out); });
   return 0;
 }

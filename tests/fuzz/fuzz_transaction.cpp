@@ -23,9 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   KMCHAIN_FUZZ_ASSERT(size == ledger::kTransactionBytes);
-  const ledger::EncodedTransaction encoded = ledger::encode(*tx);
-  for (std::size_t i = 0; i < size; ++i)
-    KMCHAIN_FUZZ_ASSERT(encoded[i] == data[i]);
+  KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(ledger::encode(*tx), input));
   KMCHAIN_FUZZ_ASSERT(ledger::transaction_hash(*tx) ==
                       ledger::tagged_hash(ledger::domain::kTransaction, input));
   return 0;

@@ -12,32 +12,15 @@
 
 using namespace kmchain;
 
-namespace {
-
-template <class T>
-void check_same_bytes(const T& decoded, ByteView input) {
-  const Bytes encoded = ledger::encode(decoded);
-  KMCHAIN_FUZZ_ASSERT(encoded.size() == input.size());
-  for (std::size_t i = 0; i < input.size(); ++i)
-    KMCHAIN_FUZZ_ASSERT(encoded[i] == input[i]);
-}
-
-const crypto::Ed25519PublicKey* key_of(GatewayId index) {
-  const ledger::Validator* v = fuzz::ledger_fixture().genesis.find(index);
-  return v == nullptr ? nullptr : &v->public_key;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const ByteView input(data, size);
   const auto& f = fuzz::ledger_fixture();
 
   auto vote = ledger::decode_vote(input);
   if (vote) {
-    check_same_bytes(*vote, input);
+    KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(ledger::encode(*vote), input));
     KMCHAIN_FUZZ_ASSERT(size == (vote->block ? ledger::kVoteBlockBytes : ledger::kVoteNilBytes));
-    if (const auto* key = key_of(vote->validator)) {
+    if (const auto* key = fuzz::public_key_of(vote->validator)) {
       if (ledger::verify_vote(*key, f.chain_id, *vote)) {
         const auto again =
             ledger::sign_vote(fuzz::ledger_key(vote->validator.value()), f.chain_id, vote->type,
@@ -51,10 +34,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto proposal = ledger::decode_proposal(input);
   if (proposal) {
-    check_same_bytes(*proposal, input);
+    KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(ledger::encode(*proposal), input));
     KMCHAIN_FUZZ_ASSERT(!proposal->valid_round || *proposal->valid_round < proposal->round);
     KMCHAIN_FUZZ_ASSERT(proposal->block.header.height == proposal->height);
-    if (const auto* key = key_of(proposal->proposer)) {
+    if (const auto* key = fuzz::public_key_of(proposal->proposer)) {
       if (ledger::verify_proposal(*key, f.chain_id, *proposal)) {
         const auto again = ledger::sign_proposal(
             fuzz::ledger_key(proposal->proposer.value()), f.chain_id, proposal->height,

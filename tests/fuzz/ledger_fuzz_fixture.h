@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "base/ids.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "fuzz_assert.h"
 #include "ledger/block.h"
 #include "ledger/certificate.h"
 #include "ledger/genesis.h"
@@ -23,16 +25,6 @@
 #include "ledger/vote.h"
 
 namespace kmchain::fuzz {
-
-// Aborts the process so libFuzzer records the input as a crash.
-#ifndef KMCHAIN_FUZZ_ASSERT
-#define KMCHAIN_FUZZ_ASSERT(cond) \
-  do {                            \
-    if (!(cond)) {                \
-      __builtin_trap();           \
-    }                             \
-  } while (false)
-#endif
 
 inline constexpr std::uint16_t kLedgerValidators = 4;
 
@@ -64,6 +56,12 @@ inline const LedgerFixture& ledger_fixture() {
   return f;
 }
 
+// Validator `index`'s public key, or nullptr if the consortium has no such validator.
+inline const crypto::Ed25519PublicKey* public_key_of(GatewayId index) {
+  const ledger::Validator* v = ledger_fixture().genesis.find(index);
+  return v == nullptr ? nullptr : &v->public_key;
+}
+
 inline ledger::Transaction sample_transaction(std::uint32_t i) {
   ledger::Transaction tx{static_cast<ledger::Operation>(1 + i % 3),
                          NodeId{0x01000000 + i},
@@ -89,6 +87,43 @@ inline ledger::Block sample_block(std::uint64_t height, std::uint32_t transactio
   for (std::uint32_t i = 0; i < transactions; ++i)
     txs.push_back(sample_transaction(i));
   return ledger::make_block(h, std::move(txs));
+}
+
+// A sample message of the seed corpora with the name of its seed.
+template <class Message>
+struct Named {
+  std::string name;
+  Message message;
+};
+
+// Signed samples of height 5 for `proposed`, which the ledger and the consensus corpora both
+// start from: gateway 1's new proposal of round 0, gateway 3's re-proposal of round 2 with valid
+// round 1.
+inline std::vector<Named<ledger::Proposal>> sample_proposals(const ledger::Block& proposed) {
+  const auto& f = ledger_fixture();
+  std::vector<Named<ledger::Proposal>> out;
+  out.push_back(
+      {"proposal-new", ledger::sign_proposal(ledger_key(1), f.chain_id, Height{5}, Round{0},
+                                             std::nullopt, proposed, GatewayId{1})});
+  out.push_back(
+      {"proposal-valid-round", ledger::sign_proposal(ledger_key(3), f.chain_id, Height{5}, Round{2},
+                                                     Round{1}, proposed, GatewayId{3})});
+  return out;
+}
+
+// Gateway 2's prevote and precommit of height 5, round 1, each for `block` and for nil.
+inline std::vector<Named<ledger::Vote>> sample_votes(const ledger::Hash256& block) {
+  const auto& f = ledger_fixture();
+  std::vector<Named<ledger::Vote>> out;
+  for (auto type : {ledger::VoteType::kPrevote, ledger::VoteType::kPrecommit}) {
+    for (const std::optional<ledger::Hash256>& value :
+         {std::optional<ledger::Hash256>{block}, std::optional<ledger::Hash256>{}}) {
+      out.push_back({std::string(ledger::to_string(type)) + (value ? "-block" : "-nil"),
+                     ledger::sign_vote(ledger_key(2), f.chain_id, type, Height{5}, Round{1}, value,
+                                       GatewayId{2})});
+    }
+  }
+  return out;
 }
 
 // Precommits for `block` at (height, round) from `signers`, in order.

@@ -7,70 +7,40 @@
 // The replica scripts come from a small in-process network of the four replicas (instant
 // delivery, timeouts fired in time order): what gateway 0 receives, and which of its timeouts
 // fire, is written in fuzz_replica's script format, so the fuzzer starts from inputs carrying
-// valid signatures that drive gateway 0 through whole heights. The timeout bookkeeping below
-// mirrors fuzz_replica.cpp's (keep the two in step); the generator checks that replaying each
+// valid signatures that drive gateway 0 through whole heights. The timeout bookkeeping and the
+// replay are fuzz_replica's own (replica_script.h); the generator checks that replaying each
 // script into a fresh replica commits what the network run committed.
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <variant>
 #include <vector>
 
 #include "consensus/message.h"
 #include "consensus/replica.h"
 #include "consensus/signer_state.h"
+#include "corpus_writer.h"
 #include "ledger_fuzz_fixture.h"
+#include "replica_script.h"
 
 using namespace kmchain;
 namespace fs = std::filesystem;
+using fuzz::kAdvanceMaxUnits;
+using fuzz::kAdvanceUnitMs;
+using fuzz::kScriptStartMs;
+using fuzz::write_seed;
 
 namespace {
-
-// As in fuzz_replica.cpp.
-constexpr std::uint64_t kStartMs = 1700000000000 + 1000;
-constexpr std::size_t kPendingMax = 64;
-constexpr std::uint64_t kAdvanceUnitMs = 50;
-constexpr std::uint64_t kAdvanceMaxUnits = 0xef >> 2;
-
-std::size_t written = 0;
-
-void write(const fs::path& dir, const std::string& name, ByteView bytes) {
-  fs::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  KMCHAIN_FUZZ_ASSERT(out.good());
-  std::printf("  %s/%s (%zu bytes)\n", dir.filename().c_str(), name.c_str(), bytes.size());
-  ++written;
-}
-
-struct Pending {
-  std::uint64_t at_ms;
-  std::uint64_t seq;
-  consensus::TimeoutIn timeout;
-};
-
-bool earlier(const Pending& a, const Pending& b) {
-  return std::tie(a.at_ms, a.seq) < std::tie(b.at_ms, b.seq);
-}
-
-void add_pending(std::vector<Pending>& pending, std::uint64_t& seq, const consensus::Schedule& s) {
-  const Pending p{s.at_ms, seq++, s.timeout};
-  pending.insert(std::upper_bound(pending.begin(), pending.end(), p, earlier), p);
-  if (pending.size() > kPendingMax) pending.erase(pending.begin());
-}
 
 // A fuzz_replica script for gateway 0, with its clock.
 struct Script {
   Bytes bytes;
-  std::uint64_t now = kStartMs;
+  std::uint64_t now = kScriptStartMs;
 
   void message(GatewayId from, std::uint64_t at_ms, ByteView body) {
     KMCHAIN_FUZZ_ASSERT(at_ms >= now && (at_ms - now) % kAdvanceUnitMs == 0);
@@ -134,13 +104,12 @@ class Network {
       for (std::size_t i = 0; i < nodes_.size(); ++i) {
         if (nodes_[i].pending.empty()) continue;
         if (next == nodes_.size() ||
-            nodes_[i].pending.front().at_ms < nodes_[next].pending.front().at_ms)
+            nodes_[i].pending.earliest().at_ms < nodes_[next].pending.earliest().at_ms)
           next = i;
       }
       KMCHAIN_FUZZ_ASSERT(next != nodes_.size());
       Node& n = nodes_[next];
-      const Pending fired = n.pending.front();
-      n.pending.erase(n.pending.begin());
+      const fuzz::Pending fired = *n.pending.take(0);
       now_ = std::max(now_, fired.at_ms);
       if (next == 0) script_.timeout(0, fired.at_ms);
       std::vector<consensus::Action> out;
@@ -161,7 +130,7 @@ class Network {
  private:
   struct Node {
     std::unique_ptr<consensus::Replica> replica;
-    std::vector<Pending> pending;
+    fuzz::PendingTimeouts pending;
     std::vector<consensus::StoredBlock> stored;
   };
   struct Delivery {
@@ -193,7 +162,7 @@ class Network {
         sent_.push_back(to->bytes);
         send(i, to->to.value(), to->bytes);
       } else if (const auto* s = std::get_if<consensus::Schedule>(&action)) {
-        add_pending(n.pending, i == 0 ? seq0_ : seq_, *s);
+        n.pending.add(*s);
       } else if (const auto* wal = std::get_if<consensus::WriteWal>(&action)) {
         if (i == 0) wal0_.push_back(wal->record);
       } else if (const auto* store = std::get_if<consensus::StoreBlock>(&action)) {
@@ -210,11 +179,9 @@ class Network {
   }
 
   std::uint16_t mute_;
-  std::uint64_t now_ = kStartMs;
+  std::uint64_t now_ = kScriptStartMs;
   std::vector<Node> nodes_;
   std::deque<Delivery> queue_;
-  std::uint64_t seq0_ = 0;  // gateway 0's, as fuzz_replica numbers them
-  std::uint64_t seq_ = 0;
   Script script_;
   std::vector<Bytes> wal0_;
   std::vector<Bytes> sent_;
@@ -225,37 +192,7 @@ std::uint64_t replay(ByteView script) {
   const auto& f = fuzz::ledger_fixture();
   consensus::Replica replica(f.genesis, fuzz::ledger_key(0), GatewayId{0},
                              consensus::ReplicaConfig{});
-  std::vector<Pending> pending;
-  std::uint64_t seq = 0;
-  std::vector<consensus::Action> out;
-  std::uint64_t now = kStartMs;
-  auto schedule = [&] {
-    for (const auto& a : out)
-      if (const auto* s = std::get_if<consensus::Schedule>(&a)) add_pending(pending, seq, *s);
-    out.clear();
-  };
-  KMCHAIN_FUZZ_ASSERT(replica.start(std::nullopt, now, out).ok());
-  schedule();
-  std::size_t at = 0;
-  while (at < script.size()) {
-    const std::uint8_t t = script[at++];
-    if (t >= 0xf0) {
-      if (pending.empty()) continue;
-      const std::size_t k = (t & 0x0fu) % pending.size();
-      const Pending fired = pending[k];
-      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(k));
-      now = std::max(now, fired.at_ms);
-      replica.on_timeout(fired.timeout, now, out);
-    } else {
-      now += static_cast<std::uint64_t>(t >> 2u) * kAdvanceUnitMs;
-      std::size_t length = std::size_t{script[at]} << 8 | script[at + 1];
-      at += 2;
-      replica.on_message(GatewayId{static_cast<std::uint16_t>(t & 3u)}, script.subspan(at, length),
-                         now, out);
-      at += length;
-    }
-    schedule();
-  }
+  fuzz::run_script(replica, script, [](const std::vector<consensus::Action>&) {});
   return replica.committed_height().value();
 }
 
@@ -266,11 +203,8 @@ Bytes encode_message(const consensus::Message& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const fs::path root = argv[1];
+  const auto root = fuzz::corpus_root(argc, argv);
+  if (!root) return 2;
   const auto& f = fuzz::ledger_fixture();
 
   // A network run of two heights; its traffic and WAL records feed the other corpora too.
@@ -280,50 +214,40 @@ int main(int argc, char** argv) {
   KMCHAIN_FUZZ_ASSERT(stored.size() >= 2);
 
   // Messages: one or more of every kind, then near misses.
-  const fs::path msg_dir = root / "fuzz_message";
+  const fs::path msg_dir = *root / "fuzz_message";
   const ledger::Block proposed = fuzz::sample_block(5, 3);
   const ledger::Hash256 hash = ledger::block_hash(proposed);
-  write(msg_dir, "proposal-new",
-        encode_message(ledger::sign_proposal(fuzz::ledger_key(1), f.chain_id, Height{5}, Round{0},
-                                             std::nullopt, proposed, GatewayId{1})));
-  write(msg_dir, "proposal-valid-round",
-        encode_message(ledger::sign_proposal(fuzz::ledger_key(3), f.chain_id, Height{5}, Round{2},
-                                             Round{1}, proposed, GatewayId{3})));
-  for (auto type : {ledger::VoteType::kPrevote, ledger::VoteType::kPrecommit}) {
-    for (const std::optional<ledger::Hash256>& value :
-         {std::optional<ledger::Hash256>{hash}, std::optional<ledger::Hash256>{}}) {
-      write(msg_dir, "vote-" + std::string(ledger::to_string(type)) + (value ? "-block" : "-nil"),
-            encode_message(ledger::sign_vote(fuzz::ledger_key(2), f.chain_id, type, Height{5},
-                                             Round{1}, value, GatewayId{2})));
-    }
-  }
+  for (const auto& [name, proposal] : fuzz::sample_proposals(proposed))
+    write_seed(msg_dir, name, encode_message(proposal));
+  for (const auto& [name, vote] : fuzz::sample_votes(hash))
+    write_seed(msg_dir, "vote-" + name, encode_message(vote));
   const Bytes commit =
       encode_message(consensus::CommitMessage{stored[0].block, stored[0].certificate});
-  write(msg_dir, "commit-height-1", commit);
-  write(msg_dir, "commit-sample",
-        encode_message(consensus::CommitMessage{
-            proposed, fuzz::sample_certificate(5, 1, hash, {0, 1, 2, 3})}));
-  write(msg_dir, "transaction-0", encode_message(fuzz::sample_transaction(0)));
-  write(msg_dir, "transaction-5", encode_message(fuzz::sample_transaction(5)));
-  write(msg_dir, "sync-request-1", encode_message(consensus::SyncRequest{Height{1}}));
+  write_seed(msg_dir, "commit-height-1", commit);
+  write_seed(msg_dir, "commit-sample",
+             encode_message(consensus::CommitMessage{
+                 proposed, fuzz::sample_certificate(5, 1, hash, {0, 1, 2, 3})}));
+  write_seed(msg_dir, "transaction-0", encode_message(fuzz::sample_transaction(0)));
+  write_seed(msg_dir, "transaction-5", encode_message(fuzz::sample_transaction(5)));
+  write_seed(msg_dir, "sync-request-1", encode_message(consensus::SyncRequest{Height{1}}));
   const Bytes unknown{6, 0, 0, 0, 0, 0, 0, 0, 1};
-  write(msg_dir, "unknown-kind-6", unknown);
-  write(msg_dir, "commit-truncated", ByteView(commit).first(commit.size() - 10));
+  write_seed(msg_dir, "unknown-kind-6", unknown);
+  write_seed(msg_dir, "commit-truncated", ByteView(commit).first(commit.size() - 10));
   Bytes overrun = commit;
   overrun[4] = static_cast<std::uint8_t>(overrun[4] + 1);  // the block length, one too many
-  write(msg_dir, "commit-block-overrun", overrun);
-  write(msg_dir, "sync-request-short",
-        ByteView(encode_message(consensus::SyncRequest{Height{1}})).first(8));
+  write_seed(msg_dir, "commit-block-overrun", overrun);
+  write_seed(msg_dir, "sync-request-short",
+             ByteView(encode_message(consensus::SyncRequest{Height{1}})).first(8));
   // And a few of what the network really sent: a proposal with its block, and votes.
   std::array<std::size_t, 6> kinds_seen{};
   for (const Bytes& b : net.sent()) {
     if (b.empty() || b[0] > 5 || kinds_seen[b[0]]++ > 0) continue;
-    write(msg_dir, "network-kind-" + std::to_string(b[0]), b);
+    write_seed(msg_dir, "network-kind-" + std::to_string(b[0]), b);
   }
 
   // Signer states: the empty one, a full one, near misses, and gateway 0's last records.
-  const fs::path ss_dir = root / "fuzz_signer_state";
-  write(ss_dir, "initial", consensus::encode(consensus::SignerState{}));
+  const fs::path ss_dir = *root / "fuzz_signer_state";
+  write_seed(ss_dir, "initial", consensus::encode(consensus::SignerState{}));
   consensus::SignerState full;
   full.height = Height{5};
   full.round = Round{2};
@@ -347,49 +271,50 @@ int main(int argc, char** argv) {
   }
   const Bytes full_bytes = consensus::encode(full);
   KMCHAIN_FUZZ_ASSERT(consensus::decode_signer_state(full_bytes).ok());
-  write(ss_dir, "full", full_bytes);
+  write_seed(ss_dir, "full", full_bytes);
   Bytes bad_step = full_bytes;
   bad_step[13] = 4;
-  write(ss_dir, "bad-step", bad_step);
+  write_seed(ss_dir, "bad-step", bad_step);
   Bytes trailing = full_bytes;
   trailing.push_back(0);
-  write(ss_dir, "trailing-byte", trailing);
+  write_seed(ss_dir, "trailing-byte", trailing);
   consensus::SignerState ahead = full;
   ahead.locked_round = Round{3};  // above the current round
-  write(ss_dir, "locked-ahead", consensus::encode(ahead));
+  write_seed(ss_dir, "locked-ahead", consensus::encode(ahead));
   const auto& wal = net.wal0();
   KMCHAIN_FUZZ_ASSERT(wal.size() >= 3);
   for (std::size_t i : {std::size_t{0}, wal.size() / 2, wal.size() - 1})
-    write(ss_dir, "network-wal-" + std::to_string(i), wal[i]);
+    write_seed(ss_dir, "network-wal-" + std::to_string(i), wal[i]);
 
   // Replica scripts.
-  const fs::path rep_dir = root / "fuzz_replica";
+  const fs::path rep_dir = *root / "fuzz_replica";
   const Bytes& two = net.script().bytes;
   KMCHAIN_FUZZ_ASSERT(replay(two) == net.replica(0).committed_height().value());
-  write(rep_dir, "two-heights", two);
+  write_seed(rep_dir, "two-heights", two);
 
   // Gateway 3 (power 4) unheard: gateway 0 cannot see a quorum and catches up from commits.
   Network muted(3);
   muted.run_until(2, 20000);
   KMCHAIN_FUZZ_ASSERT(replay(muted.script().bytes) == muted.replica(0).committed_height().value());
-  write(rep_dir, "catch-up-without-3", muted.script().bytes);
+  write_seed(rep_dir, "catch-up-without-3", muted.script().bytes);
 
   // Commits out of order (height 2 then 1), a sync request, a vote from far ahead, timeouts.
   Script sync;
   const auto& s1 = net.stored(1);
-  sync.message(GatewayId{1}, kStartMs,
+  sync.message(GatewayId{1}, kScriptStartMs,
                encode_message(consensus::CommitMessage{s1[1].block, s1[1].certificate}));
-  sync.message(GatewayId{1}, kStartMs,
+  sync.message(GatewayId{1}, kScriptStartMs,
                encode_message(consensus::CommitMessage{s1[0].block, s1[0].certificate}));
-  sync.message(GatewayId{2}, kStartMs + 500, encode_message(consensus::SyncRequest{Height{1}}));
+  sync.message(GatewayId{2}, kScriptStartMs + 500,
+               encode_message(consensus::SyncRequest{Height{1}}));
   sync.message(
-      GatewayId{3}, kStartMs + 1000,
+      GatewayId{3}, kScriptStartMs + 1000,
       encode_message(ledger::sign_vote(fuzz::ledger_key(3), f.chain_id, ledger::VoteType::kPrevote,
                                        Height{9}, Round{0}, std::nullopt, GatewayId{3})));
   for (std::size_t k = 0; k < 4; ++k)
     sync.timeout(k, 0);
   KMCHAIN_FUZZ_ASSERT(replay(sync.bytes) >= 2);
-  write(rep_dir, "sync-out-of-order", sync.bytes);
+  write_seed(rep_dir, "sync-out-of-order", sync.bytes);
 
   // Byzantine traffic the fuzzer cannot forge: the proposer of (1, 0) proposes two blocks, gateway
   // 3 prevotes both, a prevote signed with gateway 0's own key (as if by an earlier life of it)
@@ -409,8 +334,8 @@ int main(int argc, char** argv) {
       h.timestamp_ms = timestamp_ms;
       return ledger::make_block(h, {});
     };
-    const ledger::Block a = block(p0, kStartMs);
-    const ledger::Block b = block(p0, kStartMs + 1);
+    const ledger::Block a = block(p0, kScriptStartMs);
+    const ledger::Block b = block(p0, kScriptStartMs + 1);
     const ledger::Hash256 ha = ledger::block_hash(a);
     const ledger::Hash256 hb = ledger::block_hash(b);
     auto vote = [&](std::uint16_t who, ledger::VoteType type, std::uint32_t round,
@@ -421,32 +346,32 @@ int main(int argc, char** argv) {
     Script byz;
     for (const ledger::Block* proposed_block : {&a, &b}) {
       byz.message(
-          p0, kStartMs,
+          p0, kScriptStartMs,
           encode_message(ledger::sign_proposal(fuzz::ledger_key(p0.value()), f.chain_id, Height{1},
                                                Round{0}, std::nullopt, *proposed_block, p0)));
     }
-    byz.message(GatewayId{3}, kStartMs, vote(3, ledger::VoteType::kPrevote, 0, ha));
-    byz.message(GatewayId{3}, kStartMs, vote(3, ledger::VoteType::kPrevote, 0, hb));
-    byz.message(GatewayId{1}, kStartMs, vote(0, ledger::VoteType::kPrevote, 0, hb));
-    byz.message(GatewayId{1}, kStartMs, vote(1, ledger::VoteType::kPrevote, 0, ha));
-    byz.message(GatewayId{2}, kStartMs, vote(2, ledger::VoteType::kPrevote, 0, ha));
-    byz.message(GatewayId{3}, kStartMs + 500, vote(3, ledger::VoteType::kPrecommit, 0, ha));
-    byz.message(GatewayId{2}, kStartMs + 500,
+    byz.message(GatewayId{3}, kScriptStartMs, vote(3, ledger::VoteType::kPrevote, 0, ha));
+    byz.message(GatewayId{3}, kScriptStartMs, vote(3, ledger::VoteType::kPrevote, 0, hb));
+    byz.message(GatewayId{1}, kScriptStartMs, vote(0, ledger::VoteType::kPrevote, 0, hb));
+    byz.message(GatewayId{1}, kScriptStartMs, vote(1, ledger::VoteType::kPrevote, 0, ha));
+    byz.message(GatewayId{2}, kScriptStartMs, vote(2, ledger::VoteType::kPrevote, 0, ha));
+    byz.message(GatewayId{3}, kScriptStartMs + 500, vote(3, ledger::VoteType::kPrecommit, 0, ha));
+    byz.message(GatewayId{2}, kScriptStartMs + 500,
                 vote(2, ledger::VoteType::kPrecommit, 0, std::nullopt));
     byz.timeout(0, 0);
-    byz.message(
-        p1, byz.now,
-        encode_message(ledger::sign_proposal(fuzz::ledger_key(p1.value()), f.chain_id, Height{1},
-                                             Round{1}, Round{0}, block(p1, kStartMs + 2), p1)));
+    byz.message(p1, byz.now,
+                encode_message(ledger::sign_proposal(fuzz::ledger_key(p1.value()), f.chain_id,
+                                                     Height{1}, Round{1}, Round{0},
+                                                     block(p1, kScriptStartMs + 2), p1)));
     byz.message(GatewayId{1}, byz.now, vote(1, ledger::VoteType::kPrecommit, 0, ha));
     for (std::size_t k = 0; k < 3; ++k)
       byz.timeout(k, 0);
-    write(rep_dir, "byzantine-height-1", byz.bytes);
+    write_seed(rep_dir, "byzantine-height-1", byz.bytes);
   }
 
   // Nothing but timeouts: gateway 0 alone goes through rounds.
-  write(rep_dir, "timeouts-only", Bytes(24, 0xf0));
+  write_seed(rep_dir, "timeouts-only", Bytes(24, 0xf0));
 
-  std::printf("%zu seeds\n", written);
+  std::printf("%zu seeds\n", fuzz::seeds_written);
   return 0;
 }

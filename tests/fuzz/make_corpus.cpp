@@ -4,27 +4,20 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "corpus_writer.h"
 #include "crypto/aead.h"
 #include "fuzz_fixture.h"
 #include "keys/rekey_message.h"
 
 using namespace kmchain;
 namespace fs = std::filesystem;
+using fuzz::write_file;
 
 namespace {
-
-void write(const fs::path& dir, const std::string& name, ByteView bytes) {
-  fs::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  KMCHAIN_FUZZ_ASSERT(out.good());
-}
 
 // A fuzz_rekey_body input: selector bytes (fuzz_fixture.h), then the opened body.
 Bytes body_input(const keys::Header& h, std::uint8_t flags, ByteView wire,
@@ -43,14 +36,11 @@ Bytes body_input(const keys::Header& h, std::uint8_t flags, ByteView wire,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const fs::path root = argv[1];
-  const fs::path header_dir = root / "fuzz_rekey_header";
-  const fs::path apply_dir = root / "fuzz_keyring_apply";
-  const fs::path body_dir = root / "fuzz_rekey_body";
+  const auto root = fuzz::corpus_root(argc, argv);
+  if (!root) return 2;
+  const fs::path header_dir = *root / "fuzz_rekey_header";
+  const fs::path apply_dir = *root / "fuzz_keyring_apply";
+  const fs::path body_dir = *root / "fuzz_rekey_body";
 
   fuzz::Network net;
   net.build();
@@ -77,10 +67,10 @@ int main(int argc, char** argv) {
         const std::string name = std::string(keys::to_string(e.header.kind)) +
                                  (to_set ? "-to-set-" : "-to-device-") + "p" +
                                  std::to_string(e.header.position.value());
-        write(apply_dir, name, e.wire);
-        write(body_dir, name,
-              body_input(e.header, to_set ? fuzz::kFlagSetAudience : 0, e.wire, kek));
-        if (count == 1) write(header_dir, name, e.wire);
+        write_file(apply_dir, name, e.wire);
+        write_file(body_dir, name,
+                   body_input(e.header, to_set ? fuzz::kFlagSetAudience : 0, e.wire, kek));
+        if (count == 1) write_file(header_dir, name, e.wire);
         if (e.header.kind == keys::MessageKind::kPairwiseNodeKey && pairwise_body.empty()) {
           pairwise_body = body_input(e.header, 0, e.wire, kek);
         }
@@ -111,24 +101,24 @@ int main(int argc, char** argv) {
   // fixture accepts it, and it places the unplaced one.
   auto bundle = net.manager().bundle_for(me);
   KMCHAIN_FUZZ_ASSERT(bundle.ok());
-  write(apply_dir, "key-bundle-catch-up", bundle->wire);
-  write(header_dir, "key-bundle-catch-up", bundle->wire);
-  write(body_dir, "key-bundle-catch-up",
-        body_input(bundle->header, 0, bundle->wire, ring.node_key()));
-  write(body_dir, "key-bundle-unplaced",
-        body_input(bundle->header, fuzz::kFlagUnplaced, bundle->wire, ring.node_key()));
+  write_file(apply_dir, "key-bundle-catch-up", bundle->wire);
+  write_file(header_dir, "key-bundle-catch-up", bundle->wire);
+  write_file(body_dir, "key-bundle-catch-up",
+             body_input(bundle->header, 0, bundle->wire, ring.node_key()));
+  write_file(body_dir, "key-bundle-unplaced",
+             body_input(bundle->header, fuzz::kFlagUnplaced, bundle->wire, ring.node_key()));
   // Regression: a bundle or a pairwise node key under the set key (any member could forge it)
   // was once accepted; the keyring must refuse both.
-  write(body_dir, "regression-key-bundle-to-set",
-        body_input(bundle->header, fuzz::kFlagSetAudience, bundle->wire, ring.node_key()));
+  write_file(body_dir, "regression-key-bundle-to-set",
+             body_input(bundle->header, fuzz::kFlagSetAudience, bundle->wire, ring.node_key()));
   KMCHAIN_FUZZ_ASSERT(!pairwise_body.empty());
   pairwise_body[1] = fuzz::kFlagSetAudience;
-  write(body_dir, "regression-pairwise-node-key-to-set", pairwise_body);
+  write_file(body_dir, "regression-pairwise-node-key-to-set", pairwise_body);
   // Header edge cases: one byte short of header + tag, and an unknown version.
   Bytes wire = bundle->wire;
-  write(header_dir, "truncated-43", ByteView(wire.data(), 43));
+  write_file(header_dir, "truncated-43", ByteView(wire.data(), 43));
   wire[0] = 2;
-  write(header_dir, "bad-version", ByteView(wire.data(), 44));
+  write_file(header_dir, "bad-version", ByteView(wire.data(), 44));
   std::printf("%zu messages for device %u, plus the bundle; kinds reached:", written, me.value());
   for (const auto& [key, count] : seen) {
     std::printf(" %s/%s", keys::to_string(static_cast<keys::MessageKind>(key.first)),

@@ -4,103 +4,75 @@
 //   build-fuzz/tests/fuzz/make_ledger_corpus tests/fuzz/corpus
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <optional>
 #include <string>
 
+#include "corpus_writer.h"
 #include "ledger_fuzz_fixture.h"
 
 using namespace kmchain;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::size_t written = 0;
-
-void write(const fs::path& dir, const std::string& name, ByteView bytes) {
-  fs::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  KMCHAIN_FUZZ_ASSERT(out.good());
-  std::printf("  %s/%s (%zu bytes)\n", dir.filename().c_str(), name.c_str(), bytes.size());
-  ++written;
-}
-
-}  // namespace
+using fuzz::write_seed;
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const fs::path root = argv[1];
+  const auto root = fuzz::corpus_root(argc, argv);
+  if (!root) return 2;
   const auto& f = fuzz::ledger_fixture();
 
   // Transactions: one per operation, an unknown operation, one byte short.
-  const fs::path tx_dir = root / "fuzz_transaction";
+  const fs::path tx_dir = *root / "fuzz_transaction";
   for (std::uint32_t i = 0; i < 3; ++i) {
     const auto tx = fuzz::sample_transaction(i);
-    write(tx_dir, std::string(ledger::to_string(tx.op)), ledger::encode(tx));
+    write_seed(tx_dir, std::string(ledger::to_string(tx.op)), ledger::encode(tx));
   }
   auto encoded_tx = ledger::encode(fuzz::sample_transaction(0));
   encoded_tx[0] = 4;
-  write(tx_dir, "unknown-operation", encoded_tx);
-  write(tx_dir, "truncated-56", ByteView(encoded_tx).first(56));
+  write_seed(tx_dir, "unknown-operation", encoded_tx);
+  write_seed(tx_dir, "truncated-56", ByteView(encoded_tx).first(56));
 
   // Blocks: empty, one, three and nine transactions; a wrong root; a bad transaction.
-  const fs::path block_dir = root / "fuzz_block";
+  const fs::path block_dir = *root / "fuzz_block";
   for (std::uint32_t n : {0u, 1u, 3u, 9u}) {
-    write(block_dir, "block-" + std::to_string(n) + "-tx",
-          ledger::encode(fuzz::sample_block(1, n)));
+    write_seed(block_dir, "block-" + std::to_string(n) + "-tx",
+               ledger::encode(fuzz::sample_block(1, n)));
   }
   Bytes block = ledger::encode(fuzz::sample_block(2, 3));
   block[41] ^= 1;  // the transactions root
-  write(block_dir, "root-mismatch", block);
+  write_seed(block_dir, "root-mismatch", block);
   block = ledger::encode(fuzz::sample_block(2, 3));
   block[ledger::kBlockBytesMin + ledger::kTransactionBytes] = 0;  // transaction 1's operation
-  write(block_dir, "bad-transaction-1", block);
+  write_seed(block_dir, "bad-transaction-1", block);
 
   // Votes of both types for a block and for nil, and proposals with and without a valid round.
-  const fs::path vp_dir = root / "fuzz_vote_proposal";
+  const fs::path vp_dir = *root / "fuzz_vote_proposal";
   const ledger::Block proposed = fuzz::sample_block(5, 3);
   const ledger::Hash256 hash = ledger::block_hash(proposed);
-  for (auto type : {ledger::VoteType::kPrevote, ledger::VoteType::kPrecommit}) {
-    for (const std::optional<ledger::Hash256>& value :
-         {std::optional<ledger::Hash256>{hash}, std::optional<ledger::Hash256>{}}) {
-      const auto vote = ledger::sign_vote(fuzz::ledger_key(2), f.chain_id, type, Height{5},
-                                          Round{1}, value, GatewayId{2});
-      write(vp_dir, std::string(ledger::to_string(type)) + (value ? "-block" : "-nil"),
-            ledger::encode(vote));
-    }
-  }
-  write(vp_dir, "proposal-new",
-        ledger::encode(ledger::sign_proposal(fuzz::ledger_key(1), f.chain_id, Height{5}, Round{0},
-                                             std::nullopt, proposed, GatewayId{1})));
-  write(vp_dir, "proposal-valid-round",
-        ledger::encode(ledger::sign_proposal(fuzz::ledger_key(3), f.chain_id, Height{5}, Round{2},
-                                             Round{1}, proposed, GatewayId{3})));
+  for (const auto& [name, vote] : fuzz::sample_votes(hash))
+    write_seed(vp_dir, name, ledger::encode(vote));
+  for (const auto& [name, proposal] : fuzz::sample_proposals(proposed))
+    write_seed(vp_dir, name, ledger::encode(proposal));
 
   // Certificates: a quorum (9 of 10), everyone, short of a quorum (6 of 10: 3 * 6 <= 2 * 10), a bad
   // signature, an unknown validator; and the genesis itself for the genesis decoder.
-  const fs::path cert_dir = root / "fuzz_certificate";
-  write(cert_dir, "quorum-1-2-3", ledger::encode(fuzz::sample_certificate(5, 1, hash, {1, 2, 3})));
-  write(cert_dir, "everyone", ledger::encode(fuzz::sample_certificate(5, 1, hash, {0, 1, 2, 3})));
-  write(cert_dir, "insufficient-0-1-2",
-        ledger::encode(fuzz::sample_certificate(5, 1, hash, {0, 1, 2})));
+  const fs::path cert_dir = *root / "fuzz_certificate";
+  write_seed(cert_dir, "quorum-1-2-3",
+             ledger::encode(fuzz::sample_certificate(5, 1, hash, {1, 2, 3})));
+  write_seed(cert_dir, "everyone",
+             ledger::encode(fuzz::sample_certificate(5, 1, hash, {0, 1, 2, 3})));
+  write_seed(cert_dir, "insufficient-0-1-2",
+             ledger::encode(fuzz::sample_certificate(5, 1, hash, {0, 1, 2})));
   auto bad = fuzz::sample_certificate(5, 1, hash, {0, 2, 3});
   bad.precommits[1].second[0] ^= 1;
-  write(cert_dir, "bad-signature-2", ledger::encode(bad));
+  write_seed(cert_dir, "bad-signature-2", ledger::encode(bad));
   auto unknown = fuzz::sample_certificate(5, 1, hash, {2, 3});
   unknown.precommits.emplace_back(GatewayId{4}, unknown.precommits[1].second);
-  write(cert_dir, "unknown-validator-4", ledger::encode(unknown));
-  write(cert_dir, "genesis", ledger::encode(f.genesis));
+  write_seed(cert_dir, "unknown-validator-4", ledger::encode(unknown));
+  write_seed(cert_dir, "genesis", ledger::encode(f.genesis));
 
   // The seeds must verify where they should: the targets rebuild the same consortium.
   KMCHAIN_FUZZ_ASSERT(
       ledger::verify_certificate(f.genesis, fuzz::sample_certificate(5, 1, hash, {1, 2, 3})).ok());
   KMCHAIN_FUZZ_ASSERT(
       !ledger::verify_certificate(f.genesis, fuzz::sample_certificate(5, 1, hash, {0, 1, 2})).ok());
-  std::printf("%zu seeds\n", written);
+  std::printf("%zu seeds\n", fuzz::seeds_written);
   return 0;
 }

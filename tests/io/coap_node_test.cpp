@@ -11,7 +11,7 @@
 namespace kmchain::io {
 namespace {
 
-config::Endpoint loopback(std::uint16_t port) {
+Endpoint loopback(std::uint16_t port) {
   return {"127.0.0.1", port};
 }
 
@@ -28,7 +28,7 @@ TEST(CoapNode, LargeRequestAndAnswerTravelBlockWise) {
   asio::io_context io;
   CoapNode server(io, loopback(18931));
   Bytes seen;
-  server.on_post("echo", [&](const config::Endpoint& from, ByteView body) {
+  server.on_post("echo", [&](const Endpoint& from, ByteView body) {
     EXPECT_EQ(from.host, "127.0.0.1");
     seen.assign(body.begin(), body.end());
     Bytes reversed(body.rbegin(), body.rend());
@@ -58,7 +58,7 @@ TEST(CoapNode, LargeRequestAndAnswerTravelBlockWise) {
 TEST(CoapNode, UnknownPathIsNotFoundAndCounted) {
   asio::io_context io;
   CoapNode server(io, loopback(18933));
-  server.on_post("known", [](const config::Endpoint&, ByteView) { return CoapReply{}; });
+  server.on_post("known", [](const Endpoint&, ByteView) { return CoapReply{}; });
   server.start();
   CoapNode client(io, loopback(18934));
   client.start();
@@ -78,7 +78,7 @@ TEST(CoapNode, GarbageDatagramsAreCountedAndServiceGoesOn) {
   asio::io_context io;
   CoapNode server(io, loopback(18935));
   int calls = 0;
-  server.on_post("x", [&](const config::Endpoint&, ByteView) {
+  server.on_post("x", [&](const Endpoint&, ByteView) {
     ++calls;
     return CoapReply{};
   });
@@ -137,7 +137,7 @@ TEST(CoapNode, PostsChainedFromAnAnswerAllArrive) {
   asio::io_context io;
   CoapNode server(io, loopback(18939));
   int calls = 0;
-  server.on_post("x", [&](const config::Endpoint&, ByteView) {
+  server.on_post("x", [&](const Endpoint&, ByteView) {
     ++calls;
     return CoapReply{};
   });
@@ -176,7 +176,7 @@ TEST(CoapNode, ConcurrentPostsToSeveralPeersEachGetTheirAnswer) {
   for (std::uint16_t i = 0; i < 4; ++i) {
     servers.push_back(
         std::make_unique<CoapNode>(io, loopback(static_cast<std::uint16_t>(18941 + i))));
-    servers.back()->on_post("x", [i](const config::Endpoint&, ByteView) {
+    servers.back()->on_post("x", [i](const Endpoint&, ByteView) {
       return CoapReply{CoapCode::kChanged, Bytes{static_cast<std::uint8_t>(i)}};
     });
     servers.back()->start();

@@ -17,26 +17,19 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "support/hex.h"
+#include "support/temp_dir_test.h"
 
 namespace kmchain::io {
 namespace {
 
 namespace fs = std::filesystem;
+using kmchain::testing::unhex;
 
 // A fresh directory per test, removed afterwards.
-class FileWalTest : public ::testing::Test {
+class FileWalTest : public kmchain::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("kmchain-wal-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
+  FileWalTest() : TempDirTest("kmchain-wal") {}
 
   std::string path(const std::string& name = "wal") const { return (dir_ / name).string(); }
 
@@ -55,8 +48,6 @@ class FileWalTest : public ::testing::Test {
     out.write(reinterpret_cast<const char*>(bytes.data()),
               static_cast<std::streamsize>(bytes.size()));
   }
-
-  fs::path dir_;
 };
 
 // Record i: recognisable bytes of a length that varies with i.
@@ -106,10 +97,8 @@ TEST_F(FileWalTest, FrameLayoutIsLengthPayloadChecksum) {
   ASSERT_EQ(bytes.size(), 4u + 3u + 32u);
   EXPECT_EQ(Bytes(bytes.begin(), bytes.begin() + 7), (Bytes{0, 0, 0, 3, 'a', 'b', 'c'}));
   // SHA-256("kmchain/v1/wal" || 00000003 || "abc"), computed independently (Python hashlib).
-  Bytes expected;
-  ASSERT_TRUE(
-      from_hex("b72f59edd254bbe383e803513b468920032594ca07e968d2a93a2a6680844d98", expected));
-  EXPECT_EQ(Bytes(bytes.begin() + 7, bytes.end()), expected);
+  EXPECT_EQ(Bytes(bytes.begin() + 7, bytes.end()),
+            unhex("b72f59edd254bbe383e803513b468920032594ca07e968d2a93a2a6680844d98"));
 }
 
 TEST_F(FileWalTest, ReopenReturnsTheLastRecord) {

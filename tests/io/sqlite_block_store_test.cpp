@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -20,11 +19,11 @@
 #include "ledger/block.h"
 #include "ledger/certificate.h"
 #include "ledger/genesis.h"
+#include "support/temp_dir_test.h"
 
 namespace kmchain::io {
 namespace {
 
-namespace fs = std::filesystem;
 using consensus::StoredBlock;
 using ledger::Hash256;
 
@@ -59,8 +58,10 @@ std::vector<StoredBlock> make_chain(const Hash256& chain_id, std::size_t n) {
   return chain;
 }
 
-class SqliteBlockStoreTest : public ::testing::Test {
+class SqliteBlockStoreTest : public kmchain::testing::TempDirTest {
  protected:
+  SqliteBlockStoreTest() : TempDirTest("kmchain-store") {}
+
   static constexpr std::size_t kChainLength = 12;
 
   static void SetUpTestSuite() {
@@ -69,18 +70,6 @@ class SqliteBlockStoreTest : public ::testing::Test {
   static void TearDownTestSuite() {
     delete chain_;
     chain_ = nullptr;
-  }
-
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("kmchain-store-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
   }
 
   std::string path(const std::string& name = "blocks.db") const { return (dir_ / name).string(); }
@@ -127,7 +116,6 @@ class SqliteBlockStoreTest : public ::testing::Test {
   }
 
   static std::vector<StoredBlock>* chain_;
-  fs::path dir_;
 };
 
 std::vector<StoredBlock>* SqliteBlockStoreTest::chain_ = nullptr;

@@ -14,19 +14,13 @@
 #include "base/bytes.h"
 #include "crypto/kdf.h"
 #include "network_fixture.h"
+#include "support/counting.h"
 
 namespace kmchain::keys {
 namespace {
 
 using fixture::counting_key;
-
-Secret256 counting_seed(std::uint8_t first) {
-  Secret256 s;
-  auto bytes = s.mutable_view();
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    bytes[i] = static_cast<std::uint8_t>(first + i);
-  return s;
-}
+using kmchain::testing::counting_secret;
 
 std::string hex(const Key128& k) {
   return to_hex(k.view());
@@ -133,7 +127,7 @@ TEST(Refresh, KnownAnswers) {
 // ---------------------------------------------------------------------------------------------
 // pairwise_node_key()
 
-const Secret256 kSeed = counting_seed(0x20);
+const Secret256 kSeed = counting_secret(0x20);
 const SetId kSet{0x01000000};
 
 TEST(PairwiseNodeKey, IsSymmetricInTheTwoNodes) {
@@ -151,7 +145,7 @@ TEST(PairwiseNodeKey, EveryInputSeparatesTheOutput) {
   const NodeId y{9};
   const Key128 base = pairwise_node_key(kSeed, kSet, x, y, Position{42});
   EXPECT_TRUE(base == pairwise_node_key(kSeed, kSet, x, y, Position{42}));
-  EXPECT_FALSE(base == pairwise_node_key(counting_seed(0x21), kSet, x, y, Position{42}));
+  EXPECT_FALSE(base == pairwise_node_key(counting_secret(0x21), kSet, x, y, Position{42}));
   EXPECT_FALSE(base == pairwise_node_key(kSeed, SetId{0x01000001}, x, y, Position{42}));
   EXPECT_FALSE(base == pairwise_node_key(kSeed, kSet, x, NodeId{10}, Position{42}));
   EXPECT_FALSE(base == pairwise_node_key(kSeed, kSet, NodeId{4}, y, Position{42}));

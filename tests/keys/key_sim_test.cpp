@@ -140,6 +140,7 @@ TEST(KeySim, ProgressIsReportedEveryThousandOperations) {
 // ---------------------------------------------------------------------------------------------
 // The checks can fail: each deliberate violation is caught
 
+#if KMCHAIN_FAULTS_ENABLED
 KeySimResult run_with_fault(keys::Fault fault, std::uint64_t seed = 1) {
   KeySimConfig c = config(64, 600, 1, seed);
   c.fault = fault;
@@ -176,6 +177,8 @@ TEST(KeySimCatches, SkippedPairwiseSetRefreshIsCaught) {
     EXPECT_GT(r.operation, 64u);  // only leaves are affected
   }
 }
+
+#endif
 
 TEST(KeySimCatches, FaultsHaveNamesThatRoundTrip) {
   for (keys::Fault f :

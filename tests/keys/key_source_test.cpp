@@ -18,17 +18,12 @@
 #include "base/bytes.h"
 #include "crypto/kdf.h"
 #include "crypto/random.h"
+#include "support/counting.h"
 
 namespace kmchain::keys {
 namespace {
 
-Secret256 counting_secret(std::uint8_t first) {
-  Secret256 s;
-  auto bytes = s.mutable_view();
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    bytes[i] = static_cast<std::uint8_t>(first + i);
-  return s;
-}
+using kmchain::testing::counting_secret;
 
 std::string hex(ByteView v) {
   return to_hex(v);

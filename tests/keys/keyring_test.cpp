@@ -279,8 +279,8 @@ TEST_F(KeyringRejections, TamperedAndTruncatedCopiesAreRefusedBeforeTheGenuineOn
     bad_version[0] = 2;
     expect_rejected(ring, bad_version, RekeyError::kBadVersion, "version 2");
     Bytes bad_kind = w;
-    bad_kind[1] = 6;
-    expect_rejected(ring, bad_kind, RekeyError::kUnknownKind, "kind 6");
+    bad_kind[1] = 7;
+    expect_rejected(ring, bad_kind, RekeyError::kUnknownKind, "kind 7");
     ++checks;
     return true;  // then the genuine message must still apply
   });
@@ -528,6 +528,88 @@ TEST(KeyManagerErrors, RefusedOperationsChangeNothing) {
   EXPECT_TRUE(all_pairs_agree(net));
   net.join(NodeId{50}, GatewayId{1});  // and the manager still works
   EXPECT_TRUE(all_pairs_agree(net));
+}
+
+}  // namespace
+}  // namespace kmchain::keys
+
+// ---------------------------------------------------------------------------------------------
+// What a keyring waits for: the pairwise node key with a newcomer, and a final bundle after an
+// early one (sync mode)
+
+namespace kmchain::keys {
+namespace {
+
+TEST(KeyringOrder, APairwiseNodeKeyIsAwaitedBeforeAnyLaterPosition) {
+  Network net(1, 21);
+  for (std::uint32_t n = 1; n <= 4; ++n)
+    net.join(NodeId{n});
+  const NodeId member = member_of_next_joined_set(net);
+  Keyring& ring = net.device(member);
+  const RekeyPlan first = net.plan_join(NodeId{10});
+  const RekeyPlan second = net.plan_join(NodeId{11});
+  // The refresh of the first placement arrives, its pairwise node key does not (yet).
+  const Envelope* refresh = first_for(first, member, MessageKind::kRefresh);
+  const Envelope* pairwise = first_for(first, member, MessageKind::kPairwiseNodeKey);
+  ASSERT_NE(refresh, nullptr);
+  ASSERT_NE(pairwise, nullptr);
+  ASSERT_TRUE(ring.apply(refresh->wire).ok());
+  EXPECT_EQ(ring.awaited_peer(), NodeId{10});
+  const Envelope* next = nullptr;
+  for (const Envelope& e : second.messages) {
+    for (NodeId r : e.recipients)
+      if (r == member && next == nullptr) next = &e;
+  }
+  ASSERT_NE(next, nullptr);
+  // Anything of the next position waits: a gap, nothing changes.
+  expect_rejected(ring, next->wire, RekeyError::kGap, "a message past the awaited key");
+  ASSERT_TRUE(ring.apply(pairwise->wire).ok());
+  EXPECT_FALSE(ring.awaited_peer().has_value());
+  EXPECT_TRUE(ring.apply(next->wire).ok());
+}
+
+TEST(KeyringOrder, AnEarlyBundleIsReplacedByTheFinalOneWhateverItsPosition) {
+  Network net(1, 22);
+  for (std::uint32_t n = 1; n <= 4; ++n)
+    net.join(NodeId{n});
+  const RekeyPlan plan = net.plan_join(NodeId{20});
+  const Envelope* bundle = first_for(plan, NodeId{20}, MessageKind::kKeyBundle);
+  ASSERT_NE(bundle, nullptr);
+  const Key128 node_key = net.device(NodeId{20}).node_key();
+  auto body = open_body(bundle->header, bundle->wire, node_key);
+  ASSERT_TRUE(body.ok());
+  // An early bundle at a later (guessed) position, then the final one at the real position.
+  Header early = bundle->header;
+  early.kind = MessageKind::kEarlyBundle;
+  early.position = Position{bundle->header.position.value() + 5};
+  early.nonce[0] ^= 1;
+  const Bytes early_wire = seal_message(early, *body, node_key);
+  Keyring ring(NodeId{20}, node_key);
+  ASSERT_TRUE(ring.apply(early_wire).ok());
+  EXPECT_TRUE(ring.provisional());
+  // While provisional, only a bundle changes it.
+  for (const Envelope& e : plan.messages) {
+    if (e.header.kind == MessageKind::kRefresh) {
+      EXPECT_FALSE(ring.apply(e.wire).ok());
+      break;
+    }
+  }
+  ASSERT_TRUE(ring.apply(bundle->wire).ok());
+  EXPECT_FALSE(ring.provisional());
+  EXPECT_EQ(ring.position(), bundle->header.position);
+  // Final keys take no early bundle, not even a replay of the first.
+  expect_rejected(ring, early_wire, RekeyError::kReplayed, "an early bundle after the final one");
+}
+
+TEST(KeyringOrder, AnEarlyBundleComesUnderTheNodeKeyOnly) {
+  Network net(1, 23);
+  for (std::uint32_t n = 1; n <= 2; ++n)
+    net.join(NodeId{n});
+  Keyring& ring = net.device(NodeId{1});
+  Header h{MessageKind::kEarlyBundle, Audience::kSet, ring.set()->value(), Position{99}, {}};
+  KeyBundleBody b{*ring.set(), *ring.set_key(), {}, {}};
+  expect_rejected(ring, seal_message(h, b, *ring.set_key()), RekeyError::kUnknownKind,
+                  "an early bundle under a set key");
 }
 
 }  // namespace

@@ -22,17 +22,11 @@
 #include "keys/key_id.h"
 #include "keys/key_manager.h"
 #include "keys/keyring.h"
+#include "support/counting.h"
 
 namespace kmchain::keys::fixture {
 
-// A Key128 whose bytes are first, first+1, ..., first+15.
-inline Key128 counting_key(std::uint8_t first) {
-  Key128 k;
-  auto bytes = k.mutable_view();
-  for (std::size_t i = 0; i < bytes.size(); ++i)
-    bytes[i] = static_cast<std::uint8_t>(first + i);
-  return k;
-}
+using kmchain::testing::counting_key;
 
 // Flips bit `bit` (0..7) of byte `index` of a copy of `wire`.
 inline Bytes flipped(const Bytes& wire, std::size_t index, unsigned bit = 0) {

@@ -247,7 +247,7 @@ TEST(RekeyMessageHeader, VersionOtherThanOneIsRejected) {
 }
 
 TEST(RekeyMessageHeader, UnknownKindOrAudienceIsRejected) {
-  for (std::uint8_t kind : {std::uint8_t{0}, std::uint8_t{6}, std::uint8_t{0xff}}) {
+  for (std::uint8_t kind : {std::uint8_t{0}, std::uint8_t{7}, std::uint8_t{0xff}}) {
     Bytes wire = valid_wire();
     wire[1] = kind;
     auto h = parse_header(wire);
@@ -261,7 +261,7 @@ TEST(RekeyMessageHeader, UnknownKindOrAudienceIsRejected) {
     ASSERT_FALSE(h.ok());
     EXPECT_EQ(h.error(), RekeyError::kUnknownKind) << "audience " << int{audience};
   }
-  for (std::uint8_t kind = 1; kind <= 5; ++kind) {
+  for (std::uint8_t kind = 1; kind <= 6; ++kind) {
     Bytes wire = valid_wire();
     wire[1] = kind;
     EXPECT_TRUE(parse_header(wire).ok()) << "kind " << int{kind};

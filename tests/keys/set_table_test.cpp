@@ -622,3 +622,72 @@ RC_GTEST_PROP(SetTableProperty, ShapeHoldsAfterEveryOperation, ()) {
 
 }  // namespace
 }  // namespace kmchain::keys
+
+// ---------------------------------------------------------------------------------------------
+// Replaying another table's steps (the key view replays the ledger's)
+
+namespace kmchain::keys {
+namespace {
+
+RC_GTEST_PROP(SetTableReplay, ReplayingEveryStepGivesAnEqualTable, ()) {
+  const auto gateways = *rc::gen::inRange<std::uint16_t>(1, 4);
+  const auto ops = *rc::gen::inRange(1, 120);
+  SetTable decided;
+  SetTable replayed;
+  std::uint64_t position = 0;
+  std::uint32_t next_node = 1;
+  for (int i = 0; i < ops; ++i) {
+    std::vector<Step> steps;
+    const bool join = decided.member_count() == 0 || *rc::gen::inRange(0, 10) < 6;
+    if (join) {
+      const GatewayId origin{*rc::gen::inRange<std::uint16_t>(0, gateways)};
+      auto step = decided.join(NodeId{next_node++}, origin, Position{position + 1});
+      RC_ASSERT(step.ok());
+      steps.push_back(*step);
+    } else {
+      const auto& members = decided.members();
+      auto it = members.begin();
+      std::advance(it, *rc::gen::inRange<std::size_t>(0, members.size()));
+      auto removed = decided.remove(it->first, Cause::kLeave, Position{position + 1});
+      RC_ASSERT(removed.ok());
+      steps = *removed;
+    }
+    position = steps.back().position.value();
+    for (const Step& s : steps)
+      RC_ASSERT(replayed.apply_step(s).ok());
+    RC_ASSERT(replayed == decided);
+  }
+}
+
+TEST(SetTableReplay, AStepThatDoesNotFollowIsRefusedAndChangesNothing) {
+  SetTable decided;
+  SetTable replayed;
+  std::vector<Step> steps;
+  for (std::uint32_t n = 1; n <= 5; ++n) {
+    auto step = decided.join(NodeId{n}, GatewayId{0}, Position{n});
+    ASSERT_TRUE(step.ok());
+    ASSERT_TRUE(replayed.apply_step(*step).ok());
+  }
+  auto next = decided.join(NodeId{6}, GatewayId{0}, Position{6});
+  ASSERT_TRUE(next.ok());
+  const SetTable before = replayed;
+  Step wrong_set = *next;
+  wrong_set.set = SetId{wrong_set.set.value() + 7};
+  Step wrong_owner = *next;
+  wrong_owner.owner = GatewayId{1};
+  Step member_again = *next;
+  member_again.node = NodeId{1};
+  Step remove_stranger{StepKind::kRemove, Cause::kLeave, Position{6}, NodeId{99},
+                       next->set,         GatewayId{0},  false,       false};
+  for (const Step& s : {wrong_set, wrong_owner, member_again, remove_stranger}) {
+    auto applied = replayed.apply_step(s);
+    ASSERT_FALSE(applied.ok());
+    EXPECT_EQ(applied.error(), TableError::kStepMismatch);
+    EXPECT_TRUE(replayed == before);
+  }
+  EXPECT_TRUE(replayed.apply_step(*next).ok());
+  EXPECT_TRUE(replayed == decided);
+}
+
+}  // namespace
+}  // namespace kmchain::keys

@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
@@ -23,38 +22,12 @@
 #include "ledger/genesis.h"
 #include "ledger/transaction.h"
 #include "ledger/vote.h"
+#include "support/counting.h"
 
 namespace kmchain::ledger::fixture {
 
-// The bytes of a hex literal; a malformed literal is a broken test.
-inline Bytes unhex(std::string_view hex) {
-  Bytes out;
-  EXPECT_TRUE(from_hex(hex, out)) << "malformed hex literal: " << hex;
-  return out;
-}
-
-template <std::size_t N>
-std::array<std::uint8_t, N> unhex_array(std::string_view hex) {
-  const Bytes bytes = unhex(hex);
-  EXPECT_EQ(bytes.size(), N) << hex;
-  std::array<std::uint8_t, N> out{};
-  for (std::size_t i = 0; i < N && i < bytes.size(); ++i)
-    out[i] = bytes[i];
-  return out;
-}
-
-// first, first+1, ... (mod 256).
-template <std::size_t N>
-std::array<std::uint8_t, N> counting(std::uint8_t first) {
-  std::array<std::uint8_t, N> out{};
-  for (std::size_t i = 0; i < N; ++i)
-    out[i] = static_cast<std::uint8_t>(first + i);
-  return out;
-}
-
-inline crypto::Key128 counting_key(std::uint8_t first) {
-  return crypto::Key128(std::span<const std::uint8_t, 16>(counting<16>(first)));
-}
+using kmchain::testing::counting;
+using kmchain::testing::counting_key;
 
 inline Hash256 counting_hash(std::uint8_t first) {
   return counting<32>(first);
@@ -144,6 +117,41 @@ inline Bytes with_byte(const Bytes& bytes, std::size_t index, std::uint8_t value
   Bytes out = bytes;
   out.at(index) = value;  // at(): GCC 12 reports a false null dereference for operator[] here
   return out;
+}
+
+// Every single-byte change of `wire`: each byte in turn takes each of its 255 other values,
+// wire[at] + delta for delta 1..255, and check(at, delta, changed) runs on the changed copy.
+// Stops at the first fatal failure, as an ASSERT in a loop of the test's own would.
+template <typename Check>
+void for_each_byte_change(const Bytes& wire, const Check& check) {
+  for (std::size_t at = 0; at < wire.size(); ++at) {
+    for (int delta = 1; delta < 256; ++delta) {
+      check(at, delta, with_byte(wire, at, static_cast<std::uint8_t>(wire[at] + delta)));
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+// A decoder's result on a changed encoding against the verdict of the test's oracle: refused
+// with exactly `expected` when the oracle names an error, decoded when it names none.
+template <typename T, typename Error>
+::testing::AssertionResult as_expected(const Result<T, Error>& decoded,
+                                       const std::optional<Error>& expected) {
+  if (expected ? !decoded.ok() && decoded.error() == *expected : decoded.ok()) {
+    return ::testing::AssertionSuccess();
+  }
+  auto failure = ::testing::AssertionFailure();
+  if (decoded.ok()) {
+    failure << "decoded";
+  } else {
+    failure << "refused: " << to_string(decoded.error());
+  }
+  if (expected) {
+    failure << ", expected " << to_string(*expected);
+  } else {
+    failure << ", expected to decode";
+  }
+  return failure;
 }
 
 // Big-endian read of `n` bytes at `at`.

@@ -15,11 +15,12 @@
 
 #include "ledger/block.h"
 #include "ledger_fixture.h"
+#include "support/hex.h"
 
 namespace kmchain::ledger {
 namespace {
 
-using fixture::unhex;
+using kmchain::testing::unhex;
 
 // RFC 6962 section 2.1, word for word: MTH({}) = SHA-256(); MTH({d0}) = SHA-256(0x00 || d0);
 // for n > 1 and k the largest power of two smaller than n,

@@ -12,12 +12,13 @@
 #include <set>
 
 #include "ledger_fixture.h"
+#include "support/hex.h"
 
 namespace kmchain::ledger {
 namespace {
 
 using fixture::sample_tx;
-using fixture::unhex;
+using kmchain::testing::unhex;
 
 TEST(Transaction, LayoutIsTheDocumentedOne) {
   const EncodedTransaction encoded = encode(sample_tx());

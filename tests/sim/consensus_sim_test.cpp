@@ -55,6 +55,7 @@ TEST(ConsensusSim, CorrectEnginesSurviveTheSplitLockAttack) {
   EXPECT_GT(attacks, 8u);
 }
 
+#if KMCHAIN_FAULTS_ENABLED
 // Runs seeds 1..max_seeds with `fault` injected; the first seed whose run breaks `invariant`.
 std::uint64_t first_seed_breaking(const std::string& fault, const std::string& invariant,
                                   std::uint64_t max_seeds, std::size_t gateways = 4) {
@@ -102,6 +103,16 @@ TEST(ConsensusSim, FaultNames) {
   EXPECT_FALSE(c.faults.ignore_lock || c.faults.two_thirds_quorum || c.faults.skip_wal);
   EXPECT_FALSE(inject_fault("ignore-the-lock", c));
 }
+#else
+TEST(ConsensusSim, ABuildWithoutFaultInjectionRefusesEveryFault) {
+  for (const char* name : kInjectableFaults) {
+    ConsensusSimConfig c;
+    EXPECT_FALSE(inject_fault(name, c)) << name;
+  }
+  ConsensusSimConfig c;
+  EXPECT_TRUE(inject_fault("none", c));
+}
+#endif
 
 }  // namespace
 }  // namespace kmchain::sim

@@ -1,8 +1,8 @@
-#include "config/endpoint.h"
+#include "base/endpoint.h"
 
 #include <charconv>
 
-namespace kmchain::config {
+namespace kmchain {
 
 Result<Endpoint, std::string> parse_endpoint(std::string_view text) {
   const std::string expected = "expected host:port, got '" + std::string(text) + "'";
@@ -37,4 +37,4 @@ std::string to_string(const Endpoint& e) {
   return (v6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
 }
 
-}  // namespace kmchain::config
+}  // namespace kmchain

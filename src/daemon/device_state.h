@@ -1,8 +1,9 @@
 // A device agent's state directory (kmchain device --state DIR), mode 0700:
 //
 //   credential.json  the enrollment credential the operator admitted (enroll/credential.h), 0600
-//   device.state     secret code, and once joined node id, home gateway, node key and request
-//                    counter: "key=value" lines, 0600, replaced atomically (write, fsync, rename)
+//   device.state     secret code; while a join is under way its ephemeral key and nonce; once
+//                    joined node id, home gateway and node key; the request counter:
+//                    "key=value" lines, 0600, replaced atomically (write, fsync, rename)
 //   send.counter     the D2D send counter's reserved high-water mark (channel/sender.h)
 #pragma once
 
@@ -16,18 +17,15 @@
 #include "enroll/credential.h"
 #include "enroll/secret_code.h"
 
-namespace kmchain::app {
+namespace kmchain::daemon {
 
 struct DeviceStateFile {
   enroll::SecretCode code;
-  std::optional<device::Identity> identity;
-  std::uint64_t request_counter = 0;
+  device::DurableState durable;
 };
 
-// Writes `text` to `path` atomically with `mode`; false on any error.
-bool write_file_atomic(const std::filesystem::path& path, std::string_view text, unsigned mode);
-
-// nullopt if the file does not exist; an error message in `error` if it is malformed.
+// nullopt if the file does not exist; an error message in `error` if it is malformed (every
+// field is checked: hex lengths, numbers and their ranges, no unknown key).
 std::optional<DeviceStateFile> load_device_state(const std::filesystem::path& path,
                                                  std::string& error);
 bool save_device_state(const std::filesystem::path& path, const DeviceStateFile& state);
@@ -46,12 +44,16 @@ class FileStateSink final : public device::StateSink {
  public:
   FileStateSink(std::filesystem::path path, DeviceStateFile& state)
       : path_(std::move(path)), state_(state) {}
+  void save_join(const device::JoinAttempt& attempt) override;
   void save_identity(const device::Identity& identity) override;
+  void restart_join(const enroll::SecretCode& code) override;
   void save_request_counter(std::uint64_t counter) override;
 
  private:
+  void save();
+
   std::filesystem::path path_;
   DeviceStateFile& state_;
 };
 
-}  // namespace kmchain::app
+}  // namespace kmchain::daemon

@@ -7,7 +7,7 @@
 
 #include "base/result.h"
 
-namespace kmchain::config {
+namespace kmchain {
 
 struct Endpoint {
   std::string host;
@@ -20,4 +20,4 @@ struct Endpoint {
 Result<Endpoint, std::string> parse_endpoint(std::string_view text);
 std::string to_string(const Endpoint& e);
 
-}  // namespace kmchain::config
+}  // namespace kmchain

@@ -1,0 +1,241 @@
+#include "daemon/gateway_admin.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/percentile.h"
+#include "io/clock.h"
+
+namespace kmchain::daemon {
+
+namespace {
+
+using nlohmann::json;
+
+json refused(const std::string& error) {
+  return {{"ok", false}, {"error", error}};
+}
+
+// An unsigned field in [min, max], or its default when absent; nullopt with `error` naming the
+// field otherwise.
+std::optional<std::uint64_t> unsigned_field(const json& request, const char* name,
+                                            std::optional<std::uint64_t> fallback,
+                                            std::uint64_t min, std::uint64_t max,
+                                            std::string& error) {
+  const auto range = std::to_string(min) + ".." + std::to_string(max);
+  if (!request.contains(name)) {
+    if (fallback) return fallback;
+    error = std::string("\"") + name + "\" is required: an unsigned integer in " + range;
+    return std::nullopt;
+  }
+  const json& v = request[name];
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() < min || v.get<std::uint64_t>() > max) {
+    error = std::string("\"") + name + "\" must be an unsigned integer in " + range;
+    return std::nullopt;
+  }
+  return v.get<std::uint64_t>();
+}
+
+std::optional<Bytes> hex_field(const json& request, const char* name, std::size_t bytes,
+                               std::string& error) {
+  Bytes out;
+  if (!request.contains(name) || !request[name].is_string() ||
+      !from_hex(request[name].get<std::string>(), out) || out.size() != bytes) {
+    error = std::string("\"") + name + "\" must be a string of " + std::to_string(2 * bytes) +
+            " hex digits";
+    OPENSSL_cleanse(out.data(), out.size());
+    return std::nullopt;
+  }
+  return out;
+}
+
+json status(const GatewayView& v) {
+  const consensus::Replica& replica = v.node.replica();
+  const auto& stats = replica.stats();
+  json decode_errors = json::object();
+  for (const auto& [code, n] : stats.decode_errors)
+    decode_errors[consensus::to_string(consensus::MessageError{code, 0})] = n;
+  json ignored = json::object();
+  for (const auto& [why, n] : stats.ignored)
+    ignored[consensus::to_string(why)] = n;
+  json peers = json::array();
+  for (GatewayId p : v.mesh.connected_peers())
+    peers.push_back(p.value());
+  const auto& links = v.mesh.stats();
+  const auto& st = v.node.device_stats();
+  json refusals = json::object();
+  for (const auto& [why, n] : st.refused)
+    refusals[why] = n;
+  std::vector<std::uint64_t> tk, te, ta, tr;
+  for (const auto& j : st.joins) {
+    tk.push_back(j.t_k_us);
+    te.push_back(j.t_e_us);
+    ta.push_back(j.t_a_us);
+    tr.push_back(j.t_k_us + j.t_e_us + j.t_a_us);
+  }
+  const auto pct = [](const std::vector<std::uint64_t>& us) {
+    return json{{"p50", static_cast<double>(percentile(us, 0.50)) / 1000.0},
+                {"p99", static_cast<double>(percentile(us, 0.99)) / 1000.0}};
+  };
+  const auto& coap = v.coap.stats();
+  const auto& pushes = v.node.pushes().stats();
+  std::size_t homed = 0;
+  for (const auto& [node, record] : v.node.registry().devices())
+    homed += record.join_failure.empty() ? 1u : 0u;
+  const json devices = {
+      {"homed", homed},
+      {"credentials", v.node.registry().credential_count()},
+      {"pending_transactions", v.node.pending().size()},
+      {"joins_accepted", st.joins_accepted},
+      {"joins_committed", st.joins_committed},
+      {"joins_failed", st.joins_failed},
+      {"join_retransmissions", st.join_retransmissions},
+      {"leaves", st.leaves},
+      {"catch_ups", st.catch_ups},
+      {"catch_up_bundles", st.catch_up_bundles},
+      {"status_requests", st.status_requests},
+      {"messages_pushed", st.messages_pushed},
+      {"pushes",
+       {{"sent", pushes.pushed},
+        {"delivered", pushes.delivered},
+        {"dropped", pushes.dropped},
+        {"queued", v.node.pushes().queued()}}},
+      {"sync_repairs", st.sync_repairs},
+      {"resubmissions", st.resubmissions},
+      {"key_work_errors", st.key_work_errors},
+      {"refused", refusals},
+      {"join_ms", {{"t_k", pct(tk)}, {"t_e", pct(te)}, {"t_a", pct(ta)}, {"t_r", pct(tr)}}},
+      {"coap",
+       {{"requests", coap.requests},
+        {"unknown_paths", coap.unknown_paths},
+        {"posts_sent", coap.posts_sent},
+        {"posts_failed", coap.posts_failed},
+        {"malformed_datagrams", io::coap_malformed_datagrams()}}}};
+  return {
+      {"ok", true},
+      {"gateway", v.node.self().value()},
+      {"chain_id", to_hex(v.files.genesis.genesis.chain_id())},
+      {"height", replica.committed_height().value()},
+      {"last_block_hash", to_hex(replica.last_block_hash())},
+      {"state_hash", to_hex(replica.state_hash())},
+      {"submission_mode", ledger::to_string(v.node.mode())},
+      {"peers_connected", peers},
+      {"members", replica.state().table().member_count()},
+      {"sets", replica.state().table().set_count()},
+      {"mempool", replica.mempool().size()},
+      {"uptime_ms", io::wall_clock_ms() - v.started_ms},
+      {"position", replica.state().position().value()},
+      {"devices", devices},
+      {"consensus",
+       {{"messages", stats.messages},
+        {"decode_errors", decode_errors},
+        {"ignored", ignored},
+        {"commits_by_sync", stats.commits_by_sync},
+        {"bad_commits", stats.bad_commits},
+        {"equivocations", stats.equivocations},
+        {"transactions_accepted", stats.transactions_accepted},
+        {"transactions_refused", stats.transactions_refused}}},
+      {"links",
+       {{"frames_in", links.frames_in},
+        {"frames_out", links.frames_out},
+        {"frames_dropped", links.frames_dropped},
+        {"handshakes_refused", links.handshakes_refused},
+        {"links_lost", links.links_lost},
+        {"oversized_frames", links.oversized_frames}}},
+  };
+}
+
+json members(const GatewayView& v) {
+  const consensus::Replica& replica = v.node.replica();
+  json sets = json::array();
+  for (const auto& [set, rec] : replica.state().table().sets()) {
+    json ids = json::array();
+    for (NodeId n : rec.members)
+      ids.push_back(n.value());
+    sets.push_back({{"set", set.value()}, {"owner", rec.owner.value()}, {"members", ids}});
+  }
+  return {{"ok", true},
+          {"height", replica.committed_height().value()},
+          {"members", replica.state().table().member_count()},
+          {"sets", sets}};
+}
+
+json chain(const GatewayView& v, std::uint64_t from, std::uint64_t count) {
+  json blocks = json::array();
+  const std::uint64_t top = v.store.height().value();
+  for (std::uint64_t h = from; h <= top && count > 0; ++h, --count) {
+    auto stored = v.store.read(Height{h});
+    if (!stored || !*stored) break;
+    const ledger::Block& b = (*stored)->block;
+    json txs = json::array();
+    for (const ledger::Transaction& tx : b.transactions) {
+      txs.push_back({{"op", ledger::to_string(tx.op)},
+                     {"node", tx.node.value()},
+                     {"set", tx.set.value()},
+                     {"commitment", to_hex(tx.commitment)}});
+    }
+    blocks.push_back({{"height", h},
+                      {"hash", to_hex(ledger::block_hash(b))},
+                      {"proposer", b.header.proposer.value()},
+                      {"timestamp_ms", b.header.timestamp_ms},
+                      {"signatures", (*stored)->certificate.precommits.size()},
+                      {"transactions", txs}});
+  }
+  return {{"ok", true}, {"height", top}, {"blocks", blocks}};
+}
+
+json admit(const json& request, gateway::GatewayNode& node, std::vector<gateway::Action>& out) {
+  std::string error;
+  auto id = hex_field(request, "credential_id", enroll::kCredentialIdBytes, error);
+  if (!id) return refused(error);
+  auto psk = hex_field(request, "psk", 32, error);
+  if (!psk) return refused(error);
+  enroll::DeviceCredential credential;
+  std::copy(id->begin(), id->end(), credential.id.begin());
+  credential.psk = crypto::Secret256::from_view(*psk);
+  OPENSSL_cleanse(psk->data(), psk->size());
+  if (!node.admit(credential, out)) return refused("the gateway holds all the credentials it may");
+  return {{"ok", true}, {"credential", to_hex(credential.id)}};
+}
+
+json evict(const json& request, gateway::GatewayNode& node, std::uint64_t now_ms,
+           std::vector<gateway::Action>& out) {
+  std::string error;
+  auto id = unsigned_field(request, "node", std::nullopt, 1, 0xffffffff, error);
+  if (!id) return refused(error);
+  auto eviction = node.evict(NodeId{static_cast<std::uint32_t>(*id)}, now_ms, out);
+  if (!eviction) return refused(eviction.error());
+  return {{"ok", true},
+          {"node", eviction->node.value()},
+          {"set", eviction->set.value()},
+          {"state", "pending"}};
+}
+
+}  // namespace
+
+json handle_admin(const json& request, const GatewayView& view, gateway::GatewayNode& node,
+                  std::uint64_t now_ms, std::vector<gateway::Action>& out) {
+  if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) {
+    return refused("a request is an object with \"op\": a string");
+  }
+  const std::string op = request["op"].get<std::string>();
+  if (op == "status") return status(view);
+  if (op == "members") return members(view);
+  if (op == "chain") {
+    std::string error;
+    const auto from = unsigned_field(request, "from", 1, 1, UINT64_MAX >> 1, error);
+    if (!from) return refused(error);
+    const auto count = unsigned_field(request, "count", 100, 1, kChainBlocksMax, error);
+    if (!count) return refused(error);
+    return chain(view, *from, *count);
+  }
+  if (op == "evict") return evict(request, node, now_ms, out);
+  if (op == "admit") return admit(request, node, out);
+  return refused("unknown op \"" + op + "\"");
+}
+
+}  // namespace kmchain::daemon

@@ -1,0 +1,66 @@
+// What a gateway node asks of its shell (gateway/gateway_node.h), executed in order. The consensus
+// actions come from the replica unchanged (consensus/replica.h); the node adds its own:
+//
+//   PutCredential  store an admitted credential (and who used it)          - durable on return
+//   PutDevice      store a device record (insert or replace)                - durable on return
+//   EraseDevice    delete a device record                                   - durable on return
+//   PutPending     store a transaction this gateway submitted, until final - durable on return
+//   ErasePending   forget it: it is final (or refused for good)
+//   PushToDevice   send a key message to a device; report the outcome with on_push_result()
+//   ScheduleTick   call on_tick() at `at_ms`
+//   Note           a line for the log (no effect on the node)
+//
+// Order is the contract: a Put precedes the gossip of what it protects and the reply that
+// acknowledges it, so a crash after any action loses nothing that was acknowledged.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/endpoint.h"
+#include "base/ids.h"
+#include "consensus/replica.h"
+#include "gateway/device_record.h"
+#include "ledger/transaction.h"
+
+namespace kmchain::gateway {
+
+struct PutCredential {
+  CredentialRecord record;
+};
+struct PutDevice {
+  DeviceRecord record;
+};
+struct EraseDevice {
+  NodeId node;
+};
+struct PutPending {
+  ledger::Transaction transaction;
+};
+struct ErasePending {
+  NodeId node;
+  ledger::Operation op;
+};
+struct PushToDevice {
+  NodeId node;
+  Endpoint to;
+  Bytes wire;
+};
+struct ScheduleTick {
+  std::uint64_t at_ms;
+};
+struct Note {
+  std::string event;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+using Action = std::variant<consensus::WriteWal, consensus::StoreBlock, consensus::SendTo,
+                            consensus::BroadcastAll, consensus::Schedule, consensus::ServeBlocks,
+                            consensus::Committed, PutCredential, PutDevice, EraseDevice, PutPending,
+                            ErasePending, PushToDevice, ScheduleTick, Note>;
+
+}  // namespace kmchain::gateway

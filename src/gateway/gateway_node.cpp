@@ -1,0 +1,146 @@
+#include "gateway/gateway_node.h"
+
+#include <utility>
+
+#include "base/check.h"
+
+namespace kmchain::gateway {
+
+GatewayNode::GatewayNode(const ledger::Genesis& genesis, crypto::Ed25519KeyPair key,
+                         GatewayNodeConfig config, keys::KeySource& source, crypto::Rng& rng,
+                         std::function<std::uint64_t()> clock_us)
+    : config_(std::move(config)),
+      rng_(rng),
+      replica_(genesis, std::move(key), config_.self, config_.replica),
+      pending_(config_.self),
+      keys_(genesis.validators.size(), config_.self, source, rng),
+      devices_(DeviceServiceConfig{config_.self, genesis.validators.size(), genesis.chain_id(),
+                                   config_.mode, config_.faults},
+               registry_, pending_, keys_, pushes_, replica_, rng, std::move(clock_us)) {}
+
+void GatewayNode::restore(DurableDeviceData data) {
+  registry_.restore(std::move(data.credentials), std::move(data.devices));
+  pending_.restore(data.pending);
+}
+
+Status<consensus::RestoreError> GatewayNode::restore_block(const consensus::StoredBlock& stored,
+                                                           std::vector<Action>& out) {
+  auto applied = replica_.restore_block(stored);
+  if (!applied) return Err{applied.error()};
+  for (const ledger::AppliedTransaction& a : *applied) {
+    devices_.on_committed(a, /*live=*/false, out);
+    pending_.on_committed(a.transaction, out);
+  }
+  check_views_agree();
+  return {};
+}
+
+Status<consensus::RestoreError> GatewayNode::start(const std::optional<Bytes>& wal_record,
+                                                   std::uint64_t now_ms, std::vector<Action>& out) {
+  std::vector<consensus::Action> replica_out;
+  if (auto st = replica_.start(wal_record, now_ms, replica_out); !st) return st;
+  absorb(replica_out, now_ms, out);
+  // What was pending when the gateway stopped: into the fresh mempool, or given up.
+  after_blocks(now_ms, out);
+  out.push_back(ScheduleTick{now_ms + config_.tick_ms});
+  return {};
+}
+
+void GatewayNode::on_peer_message(GatewayId from, ByteView bytes, std::uint64_t now_ms,
+                                  std::vector<Action>& out) {
+  std::vector<consensus::Action> replica_out;
+  replica_.on_message(from, bytes, now_ms, replica_out);
+  absorb(replica_out, now_ms, out);
+}
+
+void GatewayNode::on_timeout(const consensus::TimeoutIn& timeout, std::uint64_t now_ms,
+                             std::vector<Action>& out) {
+  std::vector<consensus::Action> replica_out;
+  replica_.on_timeout(timeout, now_ms, replica_out);
+  absorb(replica_out, now_ms, out);
+}
+
+void GatewayNode::on_tick(std::uint64_t now_ms, std::vector<Action>& out) {
+  after_blocks(now_ms, out);
+  pending_.regossip(replica_, out);
+  out.push_back(ScheduleTick{now_ms + config_.tick_ms});
+}
+
+Reply GatewayNode::on_join(const Endpoint& from, ByteView body, std::uint64_t now_ms,
+                           std::vector<Action>& out) {
+  return devices_.on_join(from, body, now_ms, out);
+}
+
+Reply GatewayNode::on_request(ByteView body, std::uint64_t now_ms, std::vector<Action>& out) {
+  return devices_.on_request(body, now_ms, out);
+}
+
+void GatewayNode::on_push_result(NodeId node, bool delivered, std::vector<Action>& out) {
+  pushes_.on_result(node, delivered, out);
+}
+
+bool GatewayNode::admit(const enroll::DeviceCredential& credential, std::vector<Action>& out) {
+  return registry_.admit(credential, out);
+}
+
+Result<Eviction, std::string> GatewayNode::evict(NodeId node, std::uint64_t now_ms,
+                                                 std::vector<Action>& out) {
+  const ledger::LedgerState& state = replica_.mempool().check_state();
+  const auto* member = state.table().find_member(node);
+  const auto* commitment = state.commitment_of(node);
+  if (member == nullptr || commitment == nullptr) {
+    if (pending_.find(node, ledger::Operation::kEvict) != nullptr ||
+        pending_.find(node, ledger::Operation::kLeave) != nullptr) {
+      return Err{"node " + std::to_string(node.value()) + " is already being removed"};
+    }
+    return Err{"node " + std::to_string(node.value()) + " is not a member"};
+  }
+  // Copied out: submitting changes the check state these point into.
+  const Eviction eviction{node, member->set};
+  const ledger::Transaction tx{ledger::Operation::kEvict, node, member->set, *commitment,
+                               rng_.key128()};
+  auto verdict = pending_.submit(tx, replica_, now_ms, out);
+  if (!verdict) return Err{std::string(ledger::to_string(verdict.error()))};
+  return eviction;
+}
+
+void GatewayNode::absorb(std::vector<consensus::Action>& replica_out, std::uint64_t now_ms,
+                         std::vector<Action>& out) {
+  bool committed = false;
+  for (consensus::Action& action : replica_out) {
+    if (auto* c = std::get_if<consensus::Committed>(&action)) {
+      committed = true;
+      // StoreBlock came first: the block is durable before its keys go anywhere.
+      const consensus::Committed block = *c;
+      out.push_back(std::move(*c));
+      for (const ledger::AppliedTransaction& a : block.applied) {
+        pending_.on_committed(a.transaction, out);
+        devices_.on_committed(a, /*live=*/true, out);
+      }
+      continue;
+    }
+    std::visit([&out](auto& a) { out.push_back(std::move(a)); }, action);
+  }
+  if (committed) {
+    check_views_agree();
+    after_blocks(now_ms, out);
+  }
+}
+
+void GatewayNode::after_blocks(std::uint64_t now_ms, std::vector<Action>& out) {
+  std::uint64_t resubmitted = 0;
+  const auto given_up = pending_.resubmit(replica_, rng_, now_ms, out, resubmitted);
+  devices_.stats().resubmissions += resubmitted;
+  for (const GivenUp& g : given_up) {
+    if (g.transaction.op == ledger::Operation::kJoin) devices_.fail_join(g, out);
+  }
+}
+
+// Membership is decided once, by the ledger; the key view replays its steps. Were they ever to
+// differ, keys would go to the wrong devices: stop instead.
+void GatewayNode::check_views_agree() const {
+  KMCHAIN_CHECK(keys_.view().position() == replica_.state().position());
+  KMCHAIN_CHECK(keys_.view().table() == replica_.state().table());
+}
+
+}  // namespace kmchain::gateway

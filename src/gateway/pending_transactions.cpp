@@ -1,0 +1,104 @@
+#include "gateway/pending_transactions.h"
+
+#include "consensus/message.h"
+#include "ledger/contract.h"
+
+namespace kmchain::gateway {
+
+void PendingTransactions::restore(const std::vector<ledger::Transaction>& transactions) {
+  pending_.clear();
+  for (const ledger::Transaction& tx : transactions)
+    pending_.insert_or_assign(Key{tx.node, tx.op}, tx);
+}
+
+const ledger::Transaction* PendingTransactions::find(NodeId node, ledger::Operation op) const {
+  auto it = pending_.find(Key{node, op});
+  return it == pending_.end() ? nullptr : &it->second;
+}
+
+Status<ledger::MempoolVerdict> PendingTransactions::submit(const ledger::Transaction& tx,
+                                                           consensus::Replica& replica,
+                                                           std::uint64_t now_ms,
+                                                           std::vector<Action>& out) {
+  std::vector<consensus::Action> gossip;
+  auto verdict = replica.submit(tx, now_ms, gossip);
+  if (!verdict) return verdict;
+  pending_.insert_or_assign(Key{tx.node, tx.op}, tx);
+  out.push_back(PutPending{tx});
+  for (consensus::Action& a : gossip)
+    std::visit([&out](auto& action) { out.push_back(std::move(action)); }, a);
+  return {};
+}
+
+void PendingTransactions::forget(const Key& key, std::vector<Action>& out) {
+  if (pending_.erase(key) != 0) out.push_back(ErasePending{key.first, key.second});
+}
+
+void PendingTransactions::on_committed(const ledger::Transaction& tx, std::vector<Action>& out) {
+  if (tx.op == ledger::Operation::kJoin) {
+    forget(Key{tx.node, ledger::Operation::kJoin}, out);
+    return;
+  }
+  // Removed, by whichever request: a leave and an eviction of it are both done.
+  forget(Key{tx.node, ledger::Operation::kLeave}, out);
+  forget(Key{tx.node, ledger::Operation::kEvict}, out);
+}
+
+std::vector<GivenUp> PendingTransactions::resubmit(consensus::Replica& replica, crypto::Rng& rng,
+                                                   std::uint64_t now_ms, std::vector<Action>& out,
+                                                   std::uint64_t& resubmitted) {
+  std::vector<GivenUp> given_up;
+  std::vector<Key> keys;
+  for (const auto& [key, tx] : pending_)
+    keys.push_back(key);
+  for (const Key& key : keys) {
+    const ledger::Transaction tx = pending_.at(key);
+    if (replica.mempool().contains(tx)) continue;
+    const ledger::LedgerState& committed = replica.state();
+    const ledger::LedgerState& check = replica.mempool().check_state();
+    ledger::Transaction next = tx;
+    next.refresh_key = rng.key128();
+    if (tx.op == ledger::Operation::kJoin) {
+      if (committed.node_id_used(tx.node)) {  // final (in a block before a restart, say)
+        forget(key, out);
+        continue;
+      }
+      // Another version of it waits in the mempool: it may still become final.
+      if (check.node_id_used(tx.node)) continue;
+      if (committed.commitment_used(tx.commitment)) {
+        given_up.push_back(GivenUp{tx, ledger::to_string(ledger::Rejection::kCommitmentUsed)});
+        forget(key, out);
+        continue;
+      }
+      auto placement = check.table().assign(self_);
+      if (!placement) continue;  // the network or this gateway's set ids are full for now
+      next.set = placement->set;
+    } else {
+      if (committed.table().find_member(tx.node) == nullptr) {  // removed, by whatever request
+        forget(key, out);
+        continue;
+      }
+      const keys::MemberRecord* member = check.table().find_member(tx.node);
+      const ledger::Commitment* commitment = check.commitment_of(tx.node);
+      if (member == nullptr || commitment == nullptr) continue;  // a removal of it waits
+      next.set = member->set;
+      next.commitment = *commitment;
+    }
+    // Refused for a reason that may pass later (a full mempool, a commitment pending in another
+    // join): tried again at the next tick.
+    if (!ledger::check(check, next)) continue;
+    if (submit(next, replica, now_ms, out)) ++resubmitted;
+  }
+  return given_up;
+}
+
+void PendingTransactions::regossip(const consensus::Replica& replica,
+                                   std::vector<Action>& out) const {
+  for (const auto& [key, tx] : pending_) {
+    if (replica.mempool().contains(tx)) {
+      out.push_back(consensus::BroadcastAll{consensus::encode(consensus::Message{tx})});
+    }
+  }
+}
+
+}  // namespace kmchain::gateway

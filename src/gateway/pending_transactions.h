@@ -1,0 +1,67 @@
+// PendingTransactions: the membership changes this gateway submitted that are not final yet
+// (its devices' joins and leaves, its operator's evictions).
+//
+// A change is durable (PutPending) before it is gossiped, so a restart resubmits it instead of
+// losing it; it is gossiped again at every tick until a block holds it, since a peer may have
+// missed it, refused it on a state that has since changed, or restarted with an empty mempool.
+// When a block makes it invalid (Assignment gives another set once n crosses a square; a Reorder
+// moved the device), it is rebuilt on the new state: the same node and commitment, the set the
+// state gives now, a fresh refresh key. Any version of it that becomes final makes it final. A
+// change that can never pass again (a join whose commitment another device now uses) is given up
+// with the reason. One change per node and operation.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/result.h"
+#include "consensus/replica.h"
+#include "crypto/random.h"
+#include "gateway/actions.h"
+#include "ledger/mempool.h"
+#include "ledger/transaction.h"
+
+namespace kmchain::gateway {
+
+struct GivenUp {
+  ledger::Transaction transaction;
+  std::string reason;
+};
+
+class PendingTransactions {
+ public:
+  explicit PendingTransactions(GatewayId self) : self_(self) {}
+
+  // At a restart, before any block is replayed: what was pending when the gateway stopped.
+  void restore(const std::vector<ledger::Transaction>& transactions);
+
+  const ledger::Transaction* find(NodeId node, ledger::Operation op) const;
+  std::size_t size() const { return pending_.size(); }
+
+  // Into the mempool and out to the peers; durable first. The mempool's verdict otherwise, and
+  // nothing is kept.
+  Status<ledger::MempoolVerdict> submit(const ledger::Transaction& tx, consensus::Replica& replica,
+                                        std::uint64_t now_ms, std::vector<Action>& out);
+  // A transaction of a committed block: the change it makes for `tx.node` is final.
+  void on_committed(const ledger::Transaction& tx, std::vector<Action>& out);
+  // After a block, at a start and at every tick: forgets what is final, rebuilds and submits
+  // again what the mempool does not hold, and returns what can never pass. `resubmitted` counts
+  // the rebuilt transactions the mempool took.
+  std::vector<GivenUp> resubmit(consensus::Replica& replica, crypto::Rng& rng, std::uint64_t now_ms,
+                                std::vector<Action>& out, std::uint64_t& resubmitted);
+  // Gossips every pending change the mempool holds once more.
+  void regossip(const consensus::Replica& replica, std::vector<Action>& out) const;
+
+ private:
+  using Key = std::pair<NodeId, ledger::Operation>;
+  void forget(const Key& key, std::vector<Action>& out);
+
+  GatewayId self_;
+  std::map<Key, ledger::Transaction> pending_;
+};
+
+}  // namespace kmchain::gateway
