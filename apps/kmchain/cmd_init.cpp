@@ -1,141 +1,16 @@
-// kmchain init: creates a consortium on this machine - per gateway an Ed25519 identity, its
-// self-signed certificate for the gateway links, and a config; one genesis file for all.
-#include <fmt/format.h>
-#include <sys/stat.h>
+// kmchain init: creates a consortium on this machine - identities, certificates, genesis and
+// configs (daemon/consortium_init.h).
+#include <memory>
 
-#include <chrono>
-#include <filesystem>
-#include <string>
-#include <vector>
-
-#include "config/gateway_config.h"
-#include "config/gateway_pair_key.h"
-#include "config/genesis_file.h"
-#include "crypto/random.h"
-#include "crypto/x509.h"
-#include "io/durable_file.h"
+#include "daemon/consortium_init.h"
 #include "kmchain/commands.h"
 
 namespace kmchain::app {
 
-namespace {
-
-namespace fs = std::filesystem;
-
-struct InitOptions {
-  std::size_t gateways = 4;
-  std::string dir;
-  std::string name = "kmchain";
-  std::string host = "127.0.0.1";
-  unsigned base_port = 17100;
-  unsigned certificate_days = 825;
-  std::string submission_mode = "commit";
-  std::uint64_t timeout_commit_ms = ledger::Timeouts{}.commit_ms;
-};
-
-bool write_new_file(const fs::path& path, std::string_view text, mode_t mode) {
-  auto written = io::write_new_file(path, text, mode);
-  if (!written) fmt::print(stderr, "kmchain init: {}\n", written.error());
-  return written.ok();
-}
-
-bool make_dir(const fs::path& path, fs::perms perms) {
-  std::error_code ec;
-  fs::create_directories(path, ec);
-  if (!ec) fs::permissions(path, perms, ec);
-  if (ec) {
-    fmt::print(stderr, "kmchain init: cannot create directory {}: {}\n", path.string(),
-               ec.message());
-    return false;
-  }
-  return true;
-}
-
-int run_init(const InitOptions& o) {
-  const fs::path dir(o.dir);
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    fmt::print(stderr, "kmchain init: {} exists and is not empty; refusing to overwrite keys\n",
-               o.dir);
-    return 2;
-  }
-  if (o.base_port + 3 * o.gateways > 65535) {
-    fmt::print(stderr, "kmchain init: --base-port {} leaves no room for {} gateways\n", o.base_port,
-               o.gateways);
-    return 2;
-  }
-  if (!make_dir(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                         fs::perms::others_read | fs::perms::others_exec)) {
-    return 1;
-  }
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const auto now_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-  crypto::OsRng rng;
-  config::GenesisFile genesis;
-  genesis.genesis.name = o.name;
-  genesis.genesis.genesis_time_ms = now_ms;
-  std::vector<config::GatewayConfig> configs;
-  for (std::size_t i = 0; i < o.gateways; ++i) {
-    const auto index = static_cast<std::uint16_t>(i);
-    const auto port = static_cast<std::uint16_t>(o.base_port + 3 * i);
-    const crypto::Ed25519KeyPair key = crypto::Ed25519KeyPair::generate(rng);
-    const fs::path home = dir / fmt::format("gateway-{}", i);
-    if (!make_dir(home, fs::perms::owner_all) || !make_dir(home / "data", fs::perms::owner_all))
-      return 1;
-    const crypto::SecretPem key_pem = crypto::private_key_pem(key);
-    const std::string cert_pem = crypto::self_signed_certificate_pem(
-        key, fmt::format("kmchain gateway {} of {}", i, o.name),
-        static_cast<std::int64_t>(now_ms / 1000), static_cast<int>(o.certificate_days));
-    if (!write_new_file(home / "identity.key", key_pem.view(), 0600) ||
-        !write_new_file(home / "identity.crt", cert_pem, 0644)) {
-      return 1;
-    }
-    genesis.genesis.validators.push_back(ledger::Validator{GatewayId{index}, key.public_key(), 1});
-    genesis.addresses.push_back(config::GatewayAddresses{
-        Endpoint{o.host, port}, Endpoint{o.host, static_cast<std::uint16_t>(port + 1)}});
-    genesis.pair_keys.push_back(config::gateway_pair_key(key).public_key());
-    config::GatewayConfig c;
-    c.index = index;
-    c.genesis = "../genesis.json";
-    c.identity_key = "identity.key";
-    c.certificate = "identity.crt";
-    c.data_dir = "data";
-    c.listen_gateway = genesis.addresses.back().gateway;
-    c.listen_device = genesis.addresses.back().device;
-    c.listen_admin = Endpoint{o.host, static_cast<std::uint16_t>(port + 2)};
-    c.submission_mode = o.submission_mode == "sync" ? ledger::SubmissionMode::kSync
-                                                    : ledger::SubmissionMode::kCommit;
-    c.timeouts.commit_ms = o.timeout_commit_ms;
-    configs.push_back(c);
-  }
-  if (auto valid = ledger::validate_genesis(genesis.genesis); !valid) {
-    fmt::print(stderr, "kmchain init: {}\n", ledger::to_string(valid.error()));
-    return 2;
-  }
-  if (!write_new_file(dir / "genesis.json", config::render_genesis_file(genesis), 0644)) return 1;
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    if (!write_new_file(dir / fmt::format("gateway-{}", i) / "gateway.toml",
-                        config::render_gateway_config(configs[i]), 0644)) {
-      return 1;
-    }
-  }
-  fmt::print("consortium \"{}\" of {} gateways in {}\n", o.name, o.gateways, o.dir);
-  fmt::print("chain id {}\n", to_hex(genesis.genesis.chain_id()));
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    fmt::print("  gateway {}: {}/gateway-{}/gateway.toml, links {}, devices {}, admin {}\n", i,
-               o.dir, i, to_string(configs[i].listen_gateway), to_string(configs[i].listen_device),
-               to_string(configs[i].listen_admin));
-  }
-  return 0;
-}
-
-}  // namespace
-
 void add_init_command(CLI::App& app, int& exit_code) {
   auto* init =
       app.add_subcommand("init", "Create a consortium: identities, certificates, genesis, configs");
-  auto o = std::make_shared<InitOptions>();
+  auto o = std::make_shared<daemon::InitOptions>();
   init->add_option("--gateways", o->gateways, "Gateways (validators)")->check(CLI::Range(1, 256));
   init->add_option("--dir", o->dir, "Directory to create (must not exist or be empty)")->required();
   init->add_option("--name", o->name, "Consortium name (part of the chain id)");
@@ -151,7 +26,7 @@ void add_init_command(CLI::App& app, int& exit_code) {
   init->add_option("--timeout-commit-ms", o->timeout_commit_ms,
                    "Pause after a decision before the next height starts")
       ->check(CLI::Range(1, 60000));
-  init->callback([o, &exit_code] { exit_code = run_init(*o); });
+  init->callback([o, &exit_code] { exit_code = daemon::run_init(*o); });
 }
 
 }  // namespace kmchain::app

@@ -226,7 +226,7 @@ void add_sim_command(CLI::App& app, int& exit_code) {
           return sim::run_system_sim(one);
         },
         fmt::format("gateways {}, devices {}, byzantine {}", c.gateways, c.devices, c.byzantine),
-        {{"gateways", c.gateways}, {"devices", c.devices}, {"byzantine", c.byzantine}});
+        {{"gateways", c.gateways}, {"population", c.devices}, {"byzantine", c.byzantine}});
   });
 }
 

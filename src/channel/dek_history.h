@@ -1,6 +1,6 @@
 // DekHistory: the versions of each DEK a receiver accepts records under. During a rekey the
 // two ends of a channel switch to the new version at slightly different times, so the version a
-// rekey replaces stays valid for a bounded grace period (PROTOCOL.md section 5); after it, a
+// rekey replaces stays valid for a bounded grace period (docs/protocol.md section 5); after it, a
 // record under that version fails authentication. A peer's departure drops every version at
 // once, without grace.
 //

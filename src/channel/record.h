@@ -1,5 +1,5 @@
-// D2D records: application data one device sends another under their shared DEK (PROTOCOL.md
-// section 5). Wire format, big-endian (27-byte header, then the sealed body):
+// D2D records: application data one device sends another under their shared DEK
+// (docs/protocol.md section 5). Wire format, big-endian (27-byte header, then the sealed body):
 //
 //   offset size field
 //   0      1    version      1
@@ -20,7 +20,7 @@
 // a record moved to another sender, receiver, key class, epoch, purpose, counter or consortium
 // fails authentication.
 //
-// Insider limit (PROTOCOL.md section 5): every member of two sets holds their pairwise set key
+// Insider limit (docs/protocol.md section 5): every member of two sets holds their pairwise set key
 // and can forge a record under it claiming any sender of those sets.
 #pragma once
 

@@ -1,7 +1,7 @@
 // ChannelSender: seals records (channel/record.h) with one counter per device across all of its
 // keys. A counter is never used twice, across reboots included: the sender reserves counters in
 // blocks through a CounterStore whose reserve() is durable on return, before using any of them
-// ("persist ahead of use", PROTOCOL.md section 5). After a restart it continues from the
+// ("persist ahead of use", docs/protocol.md section 5). After a restart it continues from the
 // reserved high-water mark, skipping whatever the previous run reserved but did not use.
 #pragma once
 

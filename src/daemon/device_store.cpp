@@ -111,19 +111,33 @@ io::SqliteStmt DeviceStore::prepare(const char* sql) const {
   return io::SqliteStmt(s);
 }
 
+// Admitted (again): the PSK is replaced, who used it is kept.
 void DeviceStore::put_credential(const gateway::CredentialRecord& r) {
-  auto s = prepare("INSERT OR REPLACE INTO credentials(id, psk, used_by) VALUES(?, ?, ?)");
+  auto s = prepare(
+      "INSERT INTO credentials(id, psk, used_by) VALUES(?, ?, NULL)"
+      " ON CONFLICT(id) DO UPDATE SET psk = excluded.psk");
   bind_blob(s.get(), 1, r.credential.id);
   bind_blob(s.get(), 2, r.credential.psk.view());
-  if (r.used_by) {
-    sqlite3_bind_int64(s.get(), 3, r.used_by->value());
-  } else {
-    sqlite3_bind_null(s.get(), 3);
-  }
   step_done(db_.get(), s.get(), "store credential");
 }
 
+void DeviceStore::set_credential_user(const enroll::CredentialId& id, std::optional<NodeId> node) {
+  auto u = prepare("UPDATE credentials SET used_by = ? WHERE id = ?");
+  if (node) {
+    sqlite3_bind_int64(u.get(), 1, node->value());
+  } else {
+    sqlite3_bind_null(u.get(), 1);
+  }
+  bind_blob(u.get(), 2, id);
+  step_done(db_.get(), u.get(), "use credential");
+}
+
+void DeviceStore::exec(const char* sql) {
+  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) die(db_.get(), sql);
+}
+
 void DeviceStore::put_device(const gateway::DeviceRecord& r) {
+  exec("BEGIN IMMEDIATE");
   auto s = prepare(
       "INSERT OR REPLACE INTO devices(node, node_key, host, port, credential, hello, accept,"
       " counter, join_failure) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -137,12 +151,18 @@ void DeviceStore::put_device(const gateway::DeviceRecord& r) {
   sqlite3_bind_int64(s.get(), 8, static_cast<sqlite3_int64>(r.request_counter));
   sqlite3_bind_text(s.get(), 9, r.join_failure.c_str(), -1, SQLITE_TRANSIENT);
   step_done(db_.get(), s.get(), "store device");
+  set_credential_user(r.credential,
+                      r.join_failure.empty() ? std::optional<NodeId>(r.node) : std::nullopt);
+  exec("COMMIT");
 }
 
-void DeviceStore::erase_device(NodeId node) {
+void DeviceStore::erase_device(NodeId node, const std::optional<enroll::CredentialId>& free) {
+  exec("BEGIN IMMEDIATE");
   auto s = prepare("DELETE FROM devices WHERE node = ?");
   sqlite3_bind_int64(s.get(), 1, node.value());
   step_done(db_.get(), s.get(), "erase device");
+  if (free) set_credential_user(*free, std::nullopt);
+  exec("COMMIT");
 }
 
 void DeviceStore::put_pending(const ledger::Transaction& tx) {

@@ -36,15 +36,20 @@ class DeviceStore {
 
   Result<gateway::DurableDeviceData, std::string> load() const;
 
+  // An admitted credential: inserted, or its PSK replaced (who used it is kept).
   void put_credential(const gateway::CredentialRecord& record);
+  // The record, and its credential used by it (free for a failed join's), in one transaction.
   void put_device(const gateway::DeviceRecord& record);
-  void erase_device(NodeId node);
+  // Deletes the record, and frees `free` in the same transaction when given.
+  void erase_device(NodeId node, const std::optional<enroll::CredentialId>& free);
   void put_pending(const ledger::Transaction& tx);
   void erase_pending(NodeId node, ledger::Operation op);
 
  private:
   DeviceStore(io::SqliteDb db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
   io::SqliteStmt prepare(const char* sql) const;
+  void exec(const char* sql);
+  void set_credential_user(const enroll::CredentialId& id, std::optional<NodeId> node);
 
   io::SqliteDb db_;
   std::string path_;

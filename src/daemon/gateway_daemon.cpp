@@ -229,7 +229,7 @@ void GatewayDaemon::run_action(gateway::Action& action) {
         } else if constexpr (std::is_same_v<T, gateway::PutDevice>) {
           devices_->put_device(a.record);
         } else if constexpr (std::is_same_v<T, gateway::EraseDevice>) {
-          devices_->erase_device(a.node);
+          devices_->erase_device(a.node, a.free_credential);
         } else if constexpr (std::is_same_v<T, gateway::PutPending>) {
           devices_->put_pending(a.transaction);
         } else if constexpr (std::is_same_v<T, gateway::ErasePending>) {

@@ -1,4 +1,4 @@
-// Enrollment credentials (PROTOCOL.md section 4): the operator admits a device by issuing it a
+// Enrollment credentials (docs/protocol.md section 4): the operator admits a device by issuing it a
 // credential that the device and its gateways hold. Its id (16 random bytes) travels in the
 // clear in the join hello so that the gateway can find the key; its pre-shared key (256 bits)
 // authenticates both ends of the join handshake (join.h) and never travels.

@@ -1,4 +1,4 @@
-// The join handshake (PROTOCOL.md section 4): a device holding an enrollment credential
+// The join handshake (docs/protocol.md section 4): a device holding an enrollment credential
 // (credential.h) and a gateway that admitted it agree on the device's node key in one round
 // trip. A PSK-authenticated ephemeral X25519 exchange, TLS 1.3's psk_dhe_ke in spirit: the PSK
 // authenticates both ends, the ephemeral keys give forward secrecy. Keys: key_schedule.h.

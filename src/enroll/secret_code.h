@@ -1,4 +1,4 @@
-// The secret code and its commitment (PROTOCOL.md section 4, [ours]). A device draws a 32-byte
+// The secret code and its commitment (docs/protocol.md section 4, [ours]). A device draws a 32-byte
 // secret code when it enrolls. The ledger's 32-byte commitment field holds
 //
 //   commitment = Ed25519 public key of the key pair whose RFC 8032 seed is

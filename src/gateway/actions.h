@@ -1,9 +1,10 @@
 // What a gateway node asks of its shell (gateway/gateway_node.h), executed in order. The consensus
 // actions come from the replica unchanged (consensus/replica.h); the node adds its own:
 //
-//   PutCredential  store an admitted credential (and who used it)          - durable on return
-//   PutDevice      store a device record (insert or replace)                - durable on return
-//   EraseDevice    delete a device record                                   - durable on return
+//   PutCredential  store an admitted credential                             - durable on return
+//   PutDevice      store a device record (insert or replace) and, in the same write, mark its
+//                  credential used by it (free, for a record of a failed join) - durable on return
+//   EraseDevice    delete a device record (and free its credential, when told) - durable on return
 //   PutPending     store a transaction this gateway submitted, until final - durable on return
 //   ErasePending   forget it: it is final (or refused for good)
 //   PushToDevice   send a key message to a device; report the outcome with on_push_result()
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -37,6 +39,9 @@ struct PutDevice {
 };
 struct EraseDevice {
   NodeId node;
+  // A join refused before the device heard of it: its credential is free again, in the same
+  // write. Otherwise the credential stays used (it admitted a device that came and went).
+  std::optional<enroll::CredentialId> free_credential;
 };
 struct PutPending {
   ledger::Transaction transaction;

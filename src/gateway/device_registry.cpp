@@ -47,28 +47,28 @@ bool DeviceRegistry::admit(const enroll::DeviceCredential& credential, std::vect
   return true;
 }
 
-void DeviceRegistry::use(const enroll::CredentialId& id, std::optional<NodeId> node,
-                         std::vector<Action>& out) {
+void DeviceRegistry::use(const enroll::CredentialId& id, std::optional<NodeId> node) {
   auto it = credentials_.find(id);
   KMCHAIN_CHECK(it != credentials_.end());
-  if (it->second.used_by == node) return;
   it->second.used_by = node;
-  out.push_back(PutCredential{it->second});
 }
 
+// One write: the record, and its credential used by it (or free, for a failed join), so that
+// no crash leaves a credential used by a record that is not there or the other way round.
 void DeviceRegistry::put(const DeviceRecord& record, std::vector<Action>& out) {
   devices_.insert_or_assign(record.node, record);
   by_credential_[record.credential] = record.node;
+  use(record.credential,
+      record.join_failure.empty() ? std::optional<NodeId>(record.node) : std::nullopt);
   out.push_back(PutDevice{record});
-  if (record.join_failure.empty()) use(record.credential, record.node, out);
 }
 
 void DeviceRegistry::fail_join(NodeId node, const std::string& reason, std::vector<Action>& out) {
   auto it = devices_.find(node);
   KMCHAIN_CHECK(it != devices_.end());
-  it->second.join_failure = reason.empty() ? "refused" : reason;
-  out.push_back(PutDevice{it->second});
-  use(it->second.credential, std::nullopt, out);
+  DeviceRecord record = it->second;
+  record.join_failure = reason.empty() ? "refused" : reason;
+  put(record, out);
 }
 
 void DeviceRegistry::erase(NodeId node, std::vector<Action>& out) {
@@ -80,15 +80,19 @@ void DeviceRegistry::erase(NodeId node, std::vector<Action>& out) {
     by_credential_.erase(c);
   }
   devices_.erase(it);
-  out.push_back(EraseDevice{node});
+  out.push_back(EraseDevice{node, std::nullopt});
 }
 
 void DeviceRegistry::release(NodeId node, std::vector<Action>& out) {
   auto it = devices_.find(node);
   if (it == devices_.end()) return;
   const enroll::CredentialId credential = it->second.credential;
-  erase(node, out);
-  use(credential, std::nullopt, out);
+  if (auto c = by_credential_.find(credential); c != by_credential_.end() && c->second == node) {
+    by_credential_.erase(c);
+  }
+  devices_.erase(it);
+  use(credential, std::nullopt);
+  out.push_back(EraseDevice{node, credential});
 }
 
 }  // namespace kmchain::gateway

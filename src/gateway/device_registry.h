@@ -1,6 +1,7 @@
 // DeviceRegistry: the credentials and device records of one gateway, in memory, each change
-// emitted as the action that makes it durable (PutCredential, PutDevice, EraseDevice). The shell
-// loads what is on disk back with restore() at a restart.
+// emitted as the one action that makes it durable (PutCredential, PutDevice, EraseDevice; a
+// record and its credential's use change in one write). The shell loads what is on disk back
+// with restore() at a restart.
 #pragma once
 
 #include <cstddef>
@@ -44,7 +45,7 @@ class DeviceRegistry {
   void release(NodeId node, std::vector<Action>& out);
 
  private:
-  void use(const enroll::CredentialId& id, std::optional<NodeId> node, std::vector<Action>& out);
+  void use(const enroll::CredentialId& id, std::optional<NodeId> node);
 
   std::map<enroll::CredentialId, CredentialRecord> credentials_;
   std::map<NodeId, DeviceRecord> devices_;

@@ -62,7 +62,7 @@ void GatewayNode::on_timeout(const consensus::TimeoutIn& timeout, std::uint64_t 
 
 void GatewayNode::on_tick(std::uint64_t now_ms, std::vector<Action>& out) {
   after_blocks(now_ms, out);
-  pending_.regossip(replica_, out);
+  pending_.regossip(replica_, now_ms, out);
   out.push_back(ScheduleTick{now_ms + config_.tick_ms});
 }
 

@@ -8,12 +8,12 @@ namespace kmchain::gateway {
 void PendingTransactions::restore(const std::vector<ledger::Transaction>& transactions) {
   pending_.clear();
   for (const ledger::Transaction& tx : transactions)
-    pending_.insert_or_assign(Key{tx.node, tx.op}, tx);
+    pending_.insert_or_assign(Key{tx.node, tx.op}, Pending{tx, 0});
 }
 
 const ledger::Transaction* PendingTransactions::find(NodeId node, ledger::Operation op) const {
   auto it = pending_.find(Key{node, op});
-  return it == pending_.end() ? nullptr : &it->second;
+  return it == pending_.end() ? nullptr : &it->second.transaction;
 }
 
 Status<ledger::MempoolVerdict> PendingTransactions::submit(const ledger::Transaction& tx,
@@ -23,7 +23,7 @@ Status<ledger::MempoolVerdict> PendingTransactions::submit(const ledger::Transac
   std::vector<consensus::Action> gossip;
   auto verdict = replica.submit(tx, now_ms, gossip);
   if (!verdict) return verdict;
-  pending_.insert_or_assign(Key{tx.node, tx.op}, tx);
+  pending_.insert_or_assign(Key{tx.node, tx.op}, Pending{tx, now_ms});
   out.push_back(PutPending{tx});
   for (consensus::Action& a : gossip)
     std::visit([&out](auto& action) { out.push_back(std::move(action)); }, a);
@@ -49,10 +49,10 @@ std::vector<GivenUp> PendingTransactions::resubmit(consensus::Replica& replica, 
                                                    std::uint64_t& resubmitted) {
   std::vector<GivenUp> given_up;
   std::vector<Key> keys;
-  for (const auto& [key, tx] : pending_)
+  for (const auto& [key, p] : pending_)
     keys.push_back(key);
   for (const Key& key : keys) {
-    const ledger::Transaction tx = pending_.at(key);
+    const ledger::Transaction tx = pending_.at(key).transaction;
     if (replica.mempool().contains(tx)) continue;
     const ledger::LedgerState& committed = replica.state();
     const ledger::LedgerState& check = replica.mempool().check_state();
@@ -92,12 +92,13 @@ std::vector<GivenUp> PendingTransactions::resubmit(consensus::Replica& replica, 
   return given_up;
 }
 
-void PendingTransactions::regossip(const consensus::Replica& replica,
-                                   std::vector<Action>& out) const {
-  for (const auto& [key, tx] : pending_) {
-    if (replica.mempool().contains(tx)) {
-      out.push_back(consensus::BroadcastAll{consensus::encode(consensus::Message{tx})});
-    }
+void PendingTransactions::regossip(const consensus::Replica& replica, std::uint64_t now_ms,
+                                   std::vector<Action>& out) {
+  for (auto& [key, p] : pending_) {
+    if (now_ms < p.gossiped_ms + kRegossipMs || !replica.mempool().contains(p.transaction))
+      continue;
+    p.gossiped_ms = now_ms;
+    out.push_back(consensus::BroadcastAll{consensus::encode(consensus::Message{p.transaction})});
   }
 }
 

@@ -2,8 +2,9 @@
 // (its devices' joins and leaves, its operator's evictions).
 //
 // A change is durable (PutPending) before it is gossiped, so a restart resubmits it instead of
-// losing it; it is gossiped again at every tick until a block holds it, since a peer may have
-// missed it, refused it on a state that has since changed, or restarted with an empty mempool.
+// losing it; it is gossiped again every kRegossipMs until a block holds it, since a peer may
+// have missed it, refused it on a state that has since changed, or restarted with an empty
+// mempool.
 // When a block makes it invalid (Assignment gives another set once n crosses a square; a Reorder
 // moved the device), it is rebuilt on the new state: the same node and commitment, the set the
 // state gives now, a fresh refresh key. Any version of it that becomes final makes it final. A
@@ -26,6 +27,9 @@
 #include "ledger/transaction.h"
 
 namespace kmchain::gateway {
+
+// How often a pending change is gossiped again.
+inline constexpr std::uint64_t kRegossipMs = 1'000;
 
 struct GivenUp {
   ledger::Transaction transaction;
@@ -53,15 +57,20 @@ class PendingTransactions {
   // the rebuilt transactions the mempool took.
   std::vector<GivenUp> resubmit(consensus::Replica& replica, crypto::Rng& rng, std::uint64_t now_ms,
                                 std::vector<Action>& out, std::uint64_t& resubmitted);
-  // Gossips every pending change the mempool holds once more.
-  void regossip(const consensus::Replica& replica, std::vector<Action>& out) const;
+  // Gossips once more every pending change the mempool holds that was last gossiped
+  // kRegossipMs ago or more.
+  void regossip(const consensus::Replica& replica, std::uint64_t now_ms, std::vector<Action>& out);
 
  private:
   using Key = std::pair<NodeId, ledger::Operation>;
+  struct Pending {
+    ledger::Transaction transaction;
+    std::uint64_t gossiped_ms = 0;
+  };
   void forget(const Key& key, std::vector<Action>& out);
 
   GatewayId self_;
-  std::map<Key, ledger::Transaction> pending_;
+  std::map<Key, Pending> pending_;
 };
 
 }  // namespace kmchain::gateway

@@ -1,4 +1,4 @@
-// CustodyRecord: every key a gateway ever held, and when (PROTOCOL.md section 4, key custody).
+// CustodyRecord: every key a gateway ever held, and when (docs/protocol.md section 4, key custody).
 //
 // A captured gateway leaks every key it ever held, so its exposure is not what it holds now but
 // what it held over time. The record keeps, per holding, the key's identity, the refresh

@@ -1,7 +1,7 @@
 // How Layer-1 keys are made and evolve: the only place that decides it, shared by the gateways
-// that generate keys and the devices that follow them (PROTOCOL.md section 2). The fresh keys a
-// new set starts from come from a KeySource (key_source.h), which gateways derive from their
-// own secrets.
+// that generate keys and the devices that follow them (docs/protocol.md section 2). The fresh keys
+// a new set starts from come from a KeySource (key_source.h), which gateways derive from their own
+// secrets.
 //
 //   refresh:        K' = HKDF-SHA-256(salt = R, ikm = K, info = "kmchain/v1/refresh" | id | pos)
 //   pairwise node:  K  = HKDF-SHA-256(salt = -, ikm = seed(S), info = "kmchain/v1/pairwise-node"

@@ -1,4 +1,4 @@
-// GatewayKeys: the key material one gateway holds (PROTOCOL.md section 4, key custody).
+// GatewayKeys: the key material one gateway holds (docs/protocol.md section 4, key custody).
 //
 // A gateway generates and holds the keys of the sets it owns (set key, and the seed its
 // pairwise node keys derive from), the node keys of the devices it is home to, and the

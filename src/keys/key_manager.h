@@ -1,4 +1,4 @@
-// KeyManager: turns membership changes into complete rekey plans (PROTOCOL.md section 2).
+// KeyManager: turns membership changes into complete rekey plans (docs/protocol.md section 2).
 //
 // For each structural step of the SetTable (join, leave, eviction, and the Reorder moves they
 // trigger) it updates the gateways' key stores and produces every message the step needs, in
@@ -14,7 +14,7 @@
 // Step i of an operation refreshes with step_refresh_key(R, i), R being the operation's
 // refresh key (the one its ledger transaction carries).
 //
-// Two shapes (PROTOCOL.md section 4, key custody):
+// Two shapes (docs/protocol.md section 4, key custody):
 //   composition:   every gateway's store in one object; its plans hold every message. The
 //                  simulator, the demo and the tests use it.
 //   custody view:  gateway `self` only. It executes every committed change (ledger order) on

@@ -1,4 +1,4 @@
-// KeySource: where the fresh keys of a new set come from (PROTOCOL.md section 4, key custody).
+// KeySource: where the fresh keys of a new set come from (docs/protocol.md section 4, key custody).
 //
 // When a set opens, its owner needs a set key, a pairwise seed and a pairwise set key with every
 // existing set; the key manager asks a KeySource for each. Every other key follows from these by

@@ -2,7 +2,7 @@
 //
 // It is replicated state: every gateway applies the same membership changes in the same
 // order and must reach the same table, so every rule here is a deterministic function of the
-// table and of the gateway that originates the change (PROTOCOL.md sections 2 and 4).
+// table and of the gateway that originates the change (docs/protocol.md sections 2 and 4).
 //
 // Assignment (join): with cap = ceil(sqrt(n)) for the grown network, the new device goes to
 // the smallest set of the originating gateway that holds fewer than cap members (ties: lowest

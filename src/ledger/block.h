@@ -1,5 +1,5 @@
 // Blocks: an ordered batch of transactions and the header that chains it to its predecessor
-// (PROTOCOL.md section 3). A block is final once a commit certificate (certificate.h) holds
+// (docs/protocol.md section 3). A block is final once a commit certificate (certificate.h) holds
 // precommits for its hash from more than 2/3 of the voting power.
 //
 // Wire format, big-endian. The header (115 bytes):

@@ -1,4 +1,4 @@
-// Commit certificates: the proof that a block is final (PROTOCOL.md section 3; Tendermint,
+// Commit certificates: the proof that a block is final (docs/protocol.md section 3; Tendermint,
 // Algorithm 1 line 49: decide v upon 2f+1 PRECOMMIT(h, r, id(v))). It carries the precommit
 // signatures of validators holding more than 2/3 of the voting power for one block at one
 // height and round; anyone holding the genesis checks it with verify_certificate.

@@ -1,5 +1,5 @@
 // The contract: the deterministic rules every gateway runs on a transaction before accepting
-// it into its mempool and again when executing a block (PROTOCOL.md section 3).
+// it into its mempool and again when executing a block (docs/protocol.md section 3).
 //
 //   join:        the node id is fresh (never used), in the range of an existing gateway, and
 //                not reserved; the commitment was never used; the set is the one Assignment

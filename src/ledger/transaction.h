@@ -1,4 +1,4 @@
-// Transactions: one membership change each (PROTOCOL.md section 3). Exactly 57 bytes,
+// Transactions: one membership change each (docs/protocol.md section 3). Exactly 57 bytes,
 // big-endian, in this order:
 //
 //   offset size field
@@ -46,7 +46,7 @@ struct Transaction {
 };
 
 inline constexpr std::size_t kTransactionBytes = 1 + 4 + 4 + 32 + 16;
-static_assert(kTransactionBytes == 57, "PROTOCOL.md section 3");
+static_assert(kTransactionBytes == 57, "docs/protocol.md section 3");
 using EncodedTransaction = std::array<std::uint8_t, kTransactionBytes>;
 
 enum class TxCodecError : std::uint8_t {

@@ -72,7 +72,7 @@ class Simulation final : private ByzantineHost {
       : config_(config),
         rng_(config.seed),
         nodes_(config.gateways),
-        genesis_(make_genesis(config)),
+        genesis_(sim_genesis(fmt::format("sim-{}", config.seed), config.seed, config.gateways)),
         checker_(config.gateways),
         mix_(draw_fault_mix(rng_, config.force_partitions, config.force_crashes)),
         network_(config.gateways, mix_, rng_),
@@ -116,17 +116,6 @@ class Simulation final : private ByzantineHost {
   }
 
  private:
-  static ledger::Genesis make_genesis(const ConsensusSimConfig& config) {
-    ledger::Genesis g;
-    g.name = fmt::format("sim-{}", config.seed);
-    g.genesis_time_ms = kSimGenesisTimeMs;
-    for (std::size_t i = 0; i < config.gateways; ++i) {
-      g.validators.push_back(ledger::Validator{GatewayId{static_cast<std::uint16_t>(i)},
-                                               sim_gateway_key(config.seed, i).public_key(), 1});
-    }
-    return g;
-  }
-
   // ByzantineHost
   void transmit(std::size_t from, std::size_t to, const Bytes& bytes) override {
     for (std::uint64_t delay : network_.deliveries(from, to, faulty_phase())) {

@@ -1,6 +1,6 @@
 // KeyReference: an independent model of what every Layer-1 key should be, for the simulator.
 //
-// It replays each rekey plan with the design rules of PROTOCOL.md section 2 (refresh through
+// It replays each rekey plan with the design rules of docs/protocol.md section 2 (refresh through
 // the KDF on every place and remove step, deletion on close and dissolve) from its own copy of
 // the previous values. Fresh keys it cannot predict (a new set's keys, pairwise node keys) it
 // reads from the plan's own messages, decrypting them with the KEKs it tracks, and checks the

@@ -3,7 +3,8 @@
 // operation (see docs/key-scheme.md):
 //   1. agreement: every current device holds exactly the keys the design gives it, with the
 //      values the design gives them (so every pair derives the same DEK, and the right one);
-//   2. shape: set sizes and the number of sets stay within the bounds of PROTOCOL.md section 2;
+//   2. shape: set sizes and the number of sets stay within the bounds of docs/protocol.md section
+//   2;
 //   3. forward secrecy: no departed device can decrypt any later rekey message, or holds any
 //      key in use;
 //   4. backward secrecy: a device placed into a set receives no key value in use before.

@@ -5,9 +5,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include "crypto/random.h"
 #include "crypto/sign.h"
+#include "ledger/genesis.h"
 #include "ledger/timeouts.h"
 
 namespace kmchain::sim {
@@ -17,6 +20,18 @@ inline constexpr std::uint64_t kSimGenesisTimeMs = 1'700'000'000'000;
 inline crypto::Ed25519KeyPair sim_gateway_key(std::uint64_t seed, std::size_t gateway) {
   crypto::DeterministicRng rng(seed * 1000 + gateway + 7);
   return crypto::Ed25519KeyPair::generate(rng);
+}
+
+// P gateways of power 1 with the seed's keys.
+inline ledger::Genesis sim_genesis(std::string name, std::uint64_t seed, std::size_t gateways) {
+  ledger::Genesis g;
+  g.name = std::move(name);
+  g.genesis_time_ms = kSimGenesisTimeMs;
+  for (std::size_t i = 0; i < gateways; ++i) {
+    g.validators.push_back(ledger::Validator{GatewayId{static_cast<std::uint16_t>(i)},
+                                             sim_gateway_key(seed, i).public_key(), 1});
+  }
+  return g;
 }
 
 inline ledger::Timeouts sim_timeouts() {

@@ -55,11 +55,21 @@ class MemoryDeviceData {
   // Applies a Put/Erase action; false for any other action.
   bool apply(const gateway::Action& action) {
     if (const auto* c = std::get_if<gateway::PutCredential>(&action)) {
-      credentials_.insert_or_assign(c->record.credential.id, c->record);
+      // Admitted (again): the PSK is replaced, who used it is kept.
+      auto [it, inserted] = credentials_.try_emplace(c->record.credential.id, c->record);
+      if (!inserted) it->second.credential = c->record.credential;
     } else if (const auto* d = std::get_if<gateway::PutDevice>(&action)) {
       devices_.insert_or_assign(d->record.node, d->record);
+      if (auto used = credentials_.find(d->record.credential); used != credentials_.end()) {
+        used->second.used_by =
+            d->record.join_failure.empty() ? std::optional<NodeId>(d->record.node) : std::nullopt;
+      }
     } else if (const auto* e = std::get_if<gateway::EraseDevice>(&action)) {
       devices_.erase(e->node);
+      if (e->free_credential) {
+        if (auto freed = credentials_.find(*e->free_credential); freed != credentials_.end())
+          freed->second.used_by.reset();
+      }
     } else if (const auto* p = std::get_if<gateway::PutPending>(&action)) {
       pending_.insert_or_assign({p->transaction.node, p->transaction.op}, p->transaction);
     } else if (const auto* q = std::get_if<gateway::ErasePending>(&action)) {

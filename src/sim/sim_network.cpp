@@ -4,19 +4,23 @@
 
 namespace kmchain::sim {
 
+std::vector<std::uint64_t> link_deliveries(crypto::Rng& rng, const FaultMix& mix, bool cut,
+                                           bool faulty) {
+  std::vector<std::uint64_t> out;
+  if (cut || rng.unit() < (faulty ? mix.loss : 0.0)) return out;
+  const int copies = faulty && rng.unit() < mix.duplicate ? 2 : 1;
+  for (int c = 0; c < copies; ++c) {
+    const std::uint64_t max = faulty ? mix.delay_max_ms : 20;
+    const std::uint64_t min = std::min(mix.delay_min_ms, max);
+    out.push_back(min + rng.uniform(max - min + 1));
+  }
+  return out;
+}
+
 std::vector<std::uint64_t> SimNetwork::deliveries(std::size_t from, std::size_t to, bool faulty) {
   ++sent_;
-  std::vector<std::uint64_t> out;
-  if (blocked_.contains({from, to}) || rng_.unit() < (faulty ? mix_.loss : 0.0)) {
-    ++dropped_;
-    return out;
-  }
-  const int copies = faulty && rng_.unit() < mix_.duplicate ? 2 : 1;
-  for (int c = 0; c < copies; ++c) {
-    const std::uint64_t max = faulty ? mix_.delay_max_ms : 20;
-    const std::uint64_t min = std::min(mix_.delay_min_ms, max);
-    out.push_back(min + rng_.uniform(max - min + 1));
-  }
+  auto out = link_deliveries(rng_, mix_, blocked_.contains({from, to}), faulty);
+  if (out.empty()) ++dropped_;
   return out;
 }
 

@@ -16,6 +16,12 @@
 
 namespace kmchain::sim {
 
+// The delays after which copies of one message arrive over a link: none if it is cut or the
+// message is lost; two copies sometimes (duplication); the mix's loss, duplication and delay
+// while faults are active, one copy after at most 20 ms once they have healed.
+std::vector<std::uint64_t> link_deliveries(crypto::Rng& rng, const FaultMix& mix, bool cut,
+                                           bool faulty);
+
 class SimNetwork {
  public:
   SimNetwork(std::size_t gateways, const FaultMix& mix, crypto::Rng& rng)

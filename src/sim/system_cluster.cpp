@@ -30,7 +30,7 @@ crypto::Secret256 derived_secret(std::uint64_t seed, std::uint64_t a, std::uint6
 SystemCluster::SystemCluster(SystemClusterConfig config)
     : config_(std::move(config)),
       rng_(config_.seed ^ 0x73797374656dULL),
-      genesis_(make_genesis(config_)),
+      genesis_(sim_genesis(fmt::format("system-{}", config_.seed), config_.seed, config_.gateways)),
       gateways_(config_.gateways),
       network_(config_.gateways, config_.mix, rng_),
       byzantine_(genesis_, config_.seed, rng_, *this, config_.trace),
@@ -62,17 +62,6 @@ SystemCluster::SystemCluster(SystemClusterConfig config)
 }
 
 SystemCluster::~SystemCluster() = default;
-
-ledger::Genesis SystemCluster::make_genesis(const SystemClusterConfig& config) {
-  ledger::Genesis g;
-  g.name = fmt::format("system-{}", config.seed);
-  g.genesis_time_ms = kSimGenesisTimeMs;
-  for (std::size_t i = 0; i < config.gateways; ++i) {
-    g.validators.push_back(ledger::Validator{GatewayId{static_cast<std::uint16_t>(i)},
-                                             sim_gateway_key(config.seed, i).public_key(), 1});
-  }
-  return g;
-}
 
 void SystemCluster::draw_byzantine(std::size_t count, bool force_equivocation,
                                    bool force_split_lock) {
@@ -348,17 +337,8 @@ std::optional<std::size_t> SystemCluster::device_at(const Endpoint& e) const {
 // The link between a device and gateway g (or another device, nullopt): the fault mix's loss,
 // duplication and delay while faults are active; cut while the gateway is cut off.
 std::vector<std::uint64_t> SystemCluster::device_link(std::optional<std::size_t> gateway) {
-  std::vector<std::uint64_t> out;
-  const FaultMix& mix = config_.mix;
-  if ((gateway && gateways_[*gateway].devices_cut_off) || rng_.unit() < (faulty_ ? mix.loss : 0))
-    return out;
-  const int copies = faulty_ && rng_.unit() < mix.duplicate ? 2 : 1;
-  for (int c = 0; c < copies; ++c) {
-    const std::uint64_t max = faulty_ ? mix.delay_max_ms : 20;
-    const std::uint64_t min = std::min(mix.delay_min_ms, max);
-    out.push_back(min + rng_.uniform(max - min + 1));
-  }
-  return out;
+  return link_deliveries(rng_, config_.mix, gateway && gateways_[*gateway].devices_cut_off,
+                         faulty_);
 }
 
 std::size_t SystemCluster::add_device(std::size_t gateway,

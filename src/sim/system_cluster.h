@@ -242,7 +242,6 @@ class SystemCluster final : private ByzantineHost {
     NodeId node;
   };
 
-  static ledger::Genesis make_genesis(const SystemClusterConfig& config);
   void handle(Event& e);
   std::uint64_t local_now(const Gateway& g) const;
   void start_gateway(std::size_t g);

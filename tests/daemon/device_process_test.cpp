@@ -16,8 +16,8 @@
 #include "enroll/credential.h"
 #include "enroll/join.h"
 #include "enroll/secret_code.h"
+#include "harness/child.h"
 #include "io/coap_node.h"
-#include "kmchain/child.h"
 #include "process_fixture.h"
 #include "support/free_ports.h"
 

@@ -18,13 +18,13 @@
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
 #include "enroll/credential.h"
-#include "kmchain/child.h"
+#include "harness/child.h"
 #include "support/free_ports.h"
 
 namespace kmchain::daemon {
 
 namespace fs = std::filesystem;
-using app::Child;
+using harness::Child;
 using nlohmann::json;
 using namespace std::chrono_literals;
 

@@ -1,4 +1,4 @@
-// Custody views of the key manager (keys/key_manager.h, PROTOCOL.md section 4): one view per
+// Custody views of the key manager (keys/key_manager.h, docs/protocol.md section 4): one view per
 // gateway, each holding only its own keys, together do exactly what the composition does.
 // Over random joins (through random gateways, some of departed devices), leaves and
 // evictions with P in 1..5, all managers deriving their keys (DerivedKeySource):

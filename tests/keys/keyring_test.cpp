@@ -1,4 +1,4 @@
-// Keyring with the KeyManager (PROTOCOL.md section 2): small networks in which every plan is
+// Keyring with the KeyManager (docs/protocol.md section 2): small networks in which every plan is
 // delivered to its recipients. Every pair derives the same DEK; each rejection is typed and
 // changes nothing; a device that missed a refresh recovers from a bundle; a departed device
 // reads nothing sent after it left; genesis provisioning yields agreeing keyrings.

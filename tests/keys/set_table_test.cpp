@@ -1,5 +1,5 @@
-// SetTable: capacity, Assignment, Reorder and the step observer (PROTOCOL.md section 2), plus a
-// property over random join/leave/evict sequences that checks the shape invariants after every
+// SetTable: capacity, Assignment, Reorder and the step observer (docs/protocol.md section 2), plus
+// a property over random join/leave/evict sequences that checks the shape invariants after every
 // operation.
 #include "keys/set_table.h"
 

@@ -1,6 +1,7 @@
-// Child processes the demo starts: a gateway with its output in a log file, or a device agent
-// driven over pipes (stdin for commands, stdout for its JSON events, stderr to a log file).
-// Every child is stopped when its object goes: SIGTERM, then SIGKILL after a grace period.
+// Child processes the demo and the process tests start: a gateway with its output in a log
+// file, or a device agent driven over pipes (stdin for commands, stdout for its JSON events,
+// stderr to a log file). Every child is stopped when its object goes: SIGTERM, then SIGKILL
+// after a grace period.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace kmchain::app {
+namespace kmchain::harness {
 
 class Child {
  public:
@@ -31,12 +32,18 @@ class Child {
   // at end of file.
   bool read_lines(std::vector<std::string>& lines);
 
+  // Sends `sig` to the child if it is still running; terminate() sends SIGTERM.
+  void signal(int sig);
   void terminate();
   // The exit status (or 128 + signal), or nullopt if still running after `wait`.
   std::optional<int> wait_for(std::chrono::milliseconds wait);
   bool running();
 
+  // What the child wrote to its log file so far.
+  std::string log() const;
+
  private:
+  std::string log_path_;
   pid_t pid_ = -1;
   int in_fd_ = -1;
   int out_fd_ = -1;
@@ -47,4 +54,4 @@ class Child {
 // This executable's own path, to start its gateways and devices.
 std::string self_executable();
 
-}  // namespace kmchain::app
+}  // namespace kmchain::harness

@@ -1,4 +1,4 @@
-#include "kmchain/child.h"
+#include "harness/child.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -7,13 +7,16 @@
 #include <unistd.h>
 
 #include <climits>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 extern char** environ;
 
-namespace kmchain::app {
+namespace kmchain::harness {
 
-Child::Child(const std::vector<std::string>& argv, const std::string& log_path, bool piped) {
+Child::Child(const std::vector<std::string>& argv, const std::string& log_path, bool piped)
+    : log_path_(log_path) {
   int in_pipe[2] = {-1, -1};
   int out_pipe[2] = {-1, -1};
   if (piped && (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0)) return;
@@ -86,8 +89,12 @@ bool Child::read_lines(std::vector<std::string>& lines) {
   }
 }
 
+void Child::signal(int sig) {
+  if (running()) ::kill(pid_, sig);
+}
+
 void Child::terminate() {
-  if (running()) ::kill(pid_, SIGTERM);
+  signal(SIGTERM);
 }
 
 bool Child::running() {
@@ -109,6 +116,13 @@ std::optional<int> Child::wait_for(std::chrono::milliseconds wait) {
   }
 }
 
+std::string Child::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 std::string self_executable() {
   char buf[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -116,4 +130,4 @@ std::string self_executable() {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-}  // namespace kmchain::app
+}  // namespace kmchain::harness
