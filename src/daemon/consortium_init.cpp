@@ -14,6 +14,7 @@
 #include "config/genesis_file.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
+#include "io/clock.h"
 #include "io/durable_file.h"
 
 namespace kmchain::daemon {
@@ -59,9 +60,7 @@ int run_init(const InitOptions& o) {
                          fs::perms::others_read | fs::perms::others_exec)) {
     return 1;
   }
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const auto now_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  const std::uint64_t now_ms = io::wall_clock_ms();
   crypto::OsRng rng;
   config::GenesisFile genesis;
   genesis.genesis.name = o.name;

@@ -72,8 +72,8 @@ class DeviceProcess {
                 DeviceStateFile& state, const fs::path& state_dir, const Endpoint& listen,
                 bool eavesdrop, Logger& log)
       : log_(log),
-        counters_(state_dir / "send.counter"),
-        sink_(state_dir / "device.state", state),
+        counters_(state_dir / "send.counter", state),
+        sink_(state_dir / "device.state", state, counters_),
         agent_(config, std::move(credential), state.code, rng_, counters_, sink_, state.durable),
         coap_(io_, listen),
         input_(io_, ::dup(0)),
@@ -177,7 +177,7 @@ class DeviceProcess {
     } else if (name == "burst") {
       burst(cmd, posts);
     } else if (name == "leave") {
-      agent_.leave(posts);
+      agent_.leave(io::steady_clock_ms(), posts);
     } else if (name == "status") {
       status();
     } else if (name == "quit") {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "base/bytes.h"
+#include "enroll/device_request.h"
 #include "io/durable_file.h"
 
 namespace kmchain::daemon {
@@ -26,6 +27,7 @@ std::optional<DeviceStateFile> load_device_state(const fs::path& path, std::stri
   std::optional<crypto::Key128> node_key;
   std::optional<crypto::Secret256> join_key;
   std::optional<enroll::DeviceNonce> join_nonce;
+  std::optional<std::uint16_t> join_port;
   std::string line;
   while (std::getline(in, line)) {
     const auto eq = line.find('=');
@@ -35,7 +37,7 @@ std::optional<DeviceStateFile> load_device_state(const fs::path& path, std::stri
       return std::nullopt;
     }
     const std::string key = line.substr(0, eq);
-    const std::string value = line.substr(eq + 1);
+    std::string value = line.substr(eq + 1);
     Bytes bytes;
     if (key == "secret_code" || key == "node_key" || key == "join_key" || key == "join_nonce") {
       const std::size_t want = key == "node_key" || key == "join_nonce" ? 16 : 32;
@@ -55,10 +57,12 @@ std::optional<DeviceStateFile> load_device_state(const fs::path& path, std::stri
         node_key = crypto::Key128::from_view(bytes);
       }
       OPENSSL_cleanse(bytes.data(), bytes.size());
-    } else if (key == "node" || key == "gateway" || key == "request_counter") {
-      const unsigned long long max = key == "node"      ? 0xffffffffULL
-                                     : key == "gateway" ? 0xffffULL
-                                                        : ~0ULL;
+    } else if (key == "node" || key == "gateway" || key == "join_port" ||
+               key == "request_counter") {
+      const unsigned long long max = key == "node" ? 0xffffffffULL
+                                     : key == "gateway" || key == "join_port"
+                                         ? 0xffffULL
+                                         : enroll::kRequestCounterMax;
       char* end = nullptr;
       errno = 0;
       const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
@@ -68,12 +72,14 @@ std::optional<DeviceStateFile> load_device_state(const fs::path& path, std::stri
       }
       if (key == "node") node = static_cast<std::uint32_t>(v);
       if (key == "gateway") gateway = static_cast<std::uint16_t>(v);
+      if (key == "join_port") join_port = static_cast<std::uint16_t>(v);
       if (key == "request_counter") state.durable.request_counter = v;
     } else {
       error = path.string() + ": unknown key " + key;
       return std::nullopt;
     }
     OPENSSL_cleanse(line.data(), line.size());
+    OPENSSL_cleanse(value.data(), value.size());
   }
   if (!have_code) {
     error = path.string() + ": secret_code: missing";
@@ -83,13 +89,14 @@ std::optional<DeviceStateFile> load_device_state(const fs::path& path, std::stri
     error = path.string() + ": node, gateway and node_key go together";
     return std::nullopt;
   }
-  if (join_key.has_value() != join_nonce.has_value()) {
-    error = path.string() + ": join_key and join_nonce go together";
+  if (join_key.has_value() != join_nonce.has_value() ||
+      join_key.has_value() != join_port.has_value()) {
+    error = path.string() + ": join_key, join_nonce and join_port go together";
     return std::nullopt;
   }
   if (node)
     state.durable.identity = device::Identity{NodeId{*node}, GatewayId{*gateway}, *node_key};
-  if (join_key) state.durable.join = device::JoinAttempt{*join_key, *join_nonce};
+  if (join_key) state.durable.join = device::JoinAttempt{*join_key, *join_nonce, *join_port};
   return state;
 }
 
@@ -99,6 +106,7 @@ bool save_device_state(const fs::path& path, const DeviceStateFile& state) {
   if (d.join) {
     text += "join_key=" + to_hex(d.join->ephemeral.view()) + "\n";
     text += "join_nonce=" + to_hex(d.join->nonce) + "\n";
+    text += "join_port=" + std::to_string(d.join->reply_port) + "\n";
   }
   if (d.identity) {
     text += "node=" + std::to_string(d.identity->node.value()) + "\n";
@@ -113,7 +121,12 @@ bool save_device_state(const fs::path& path, const DeviceStateFile& state) {
 
 std::uint64_t FileCounterStore::load() {
   std::ifstream in(path_);
-  if (!in) return 0;  // a device that never sent
+  if (!in) {
+    if (!std::filesystem::exists(path_) && !state_.durable.identity) return 0;  // never joined
+    std::fprintf(stderr, "kmchain device: %s: %s\n", path_.c_str(),
+                 std::filesystem::exists(path_) ? "cannot read it" : "missing (the device joined)");
+    std::abort();
+  }
   std::uint64_t v = 0;
   // Starting again from 0 would reuse nonces: a counter file that does not read is fatal.
   if (!(in >> v)) {
@@ -131,6 +144,10 @@ void FileCounterStore::reserve(std::uint64_t up_to) {
   }
 }
 
+void FileCounterStore::create() {
+  if (!std::filesystem::exists(path_)) reserve(0);
+}
+
 void FileStateSink::save() {
   if (!save_device_state(path_, state_)) {
     std::fprintf(stderr, "kmchain device: cannot write %s\n", path_.c_str());
@@ -144,6 +161,7 @@ void FileStateSink::save_join(const device::JoinAttempt& attempt) {
 }
 
 void FileStateSink::save_identity(const device::Identity& identity) {
+  counters_.create();  // before the identity that makes it required
   state_.durable.identity = identity;
   state_.durable.join.reset();
   save();

@@ -30,20 +30,27 @@ std::optional<DeviceStateFile> load_device_state(const std::filesystem::path& pa
                                                  std::string& error);
 bool save_device_state(const std::filesystem::path& path, const DeviceStateFile& state);
 
+// The D2D sender's counter reservation. The file exists from the moment the device has an
+// identity (FileStateSink::save_identity writes it first): missing then, it was lost, and starting
+// again from 0 could reuse nonces, so that is fatal like a file that does not read.
 class FileCounterStore final : public channel::CounterStore {
  public:
-  explicit FileCounterStore(std::filesystem::path path) : path_(std::move(path)) {}
+  FileCounterStore(std::filesystem::path path, const DeviceStateFile& state)
+      : path_(std::move(path)), state_(state) {}
   std::uint64_t load() override;
   void reserve(std::uint64_t up_to) override;
+  // Creates the file at 0 if it does not exist (durably).
+  void create();
 
  private:
   std::filesystem::path path_;
+  const DeviceStateFile& state_;
 };
 
 class FileStateSink final : public device::StateSink {
  public:
-  FileStateSink(std::filesystem::path path, DeviceStateFile& state)
-      : path_(std::move(path)), state_(state) {}
+  FileStateSink(std::filesystem::path path, DeviceStateFile& state, FileCounterStore& counters)
+      : path_(std::move(path)), state_(state), counters_(counters) {}
   void save_join(const device::JoinAttempt& attempt) override;
   void save_identity(const device::Identity& identity) override;
   void restart_join(const enroll::SecretCode& code) override;
@@ -54,6 +61,7 @@ class FileStateSink final : public device::StateSink {
 
   std::filesystem::path path_;
   DeviceStateFile& state_;
+  FileCounterStore& counters_;
 };
 
 }  // namespace kmchain::daemon

@@ -1,11 +1,15 @@
 #include "daemon/device_store.h"
 
+#include <openssl/crypto.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "enroll/join.h"
 
 namespace kmchain::daemon {
 
@@ -181,6 +185,17 @@ void DeviceStore::erase_pending(NodeId node, ledger::Operation op) {
   step_done(db_.get(), s.get(), "erase pending transaction");
 }
 
+namespace {
+
+const enroll::CredentialId& credential_id(const gateway::CredentialRecord& c) {
+  return c.credential.id;
+}
+const enroll::CredentialId& credential_id(const enroll::CredentialId& id) {
+  return id;
+}
+
+}  // namespace
+
 Result<gateway::DurableDeviceData, std::string> DeviceStore::load() const {
   gateway::DurableDeviceData data;
   const auto bad = [this](const char* table, std::int64_t row, const char* what) {
@@ -192,9 +207,11 @@ Result<gateway::DurableDeviceData, std::string> DeviceStore::load() const {
       const std::int64_t row = sqlite3_column_int64(s.get(), 0);
       gateway::CredentialRecord r;
       if (!column_array(s.get(), 1, r.credential.id)) return bad("credentials", row, "id");
-      const Bytes psk = column_blob(s.get(), 2);
-      if (psk.size() != 32) return bad("credentials", row, "psk is not 32 bytes");
-      r.credential.psk = crypto::Secret256::from_view(psk);
+      Bytes psk = column_blob(s.get(), 2);
+      const bool psk_ok = psk.size() == 32;
+      if (psk_ok) r.credential.psk = crypto::Secret256::from_view(psk);
+      OPENSSL_cleanse(psk.data(), psk.size());
+      if (!psk_ok) return bad("credentials", row, "psk is not 32 bytes");
       if (sqlite3_column_type(s.get(), 3) != SQLITE_NULL) {
         std::uint32_t node = 0;
         if (!column_u32(s.get(), 3, node)) return bad("credentials", row, "used_by");
@@ -212,15 +229,25 @@ Result<gateway::DurableDeviceData, std::string> DeviceStore::load() const {
       std::uint32_t node = 0;
       if (!column_u32(s.get(), 0, node)) return bad("devices", 0, "node");
       r.node = NodeId{node};
-      const Bytes key = column_blob(s.get(), 1);
-      if (key.size() != 16) return bad("devices", node, "node key is not 16 bytes");
-      r.node_key = crypto::Key128::from_view(key);
+      Bytes key = column_blob(s.get(), 1);
+      const bool key_ok = key.size() == 16;
+      if (key_ok) r.node_key = crypto::Key128::from_view(key);
+      OPENSSL_cleanse(key.data(), key.size());
+      if (!key_ok) return bad("devices", node, "node key is not 16 bytes");
       r.endpoint.host = column_text(s.get(), 2);
       const int port = sqlite3_column_int(s.get(), 3);
       if (port < 1 || port > 65535) return bad("devices", node, "port");
       r.endpoint.port = static_cast<std::uint16_t>(port);
       if (!column_array(s.get(), 4, r.credential)) return bad("devices", node, "credential id");
+      // Every record names an admitted credential and holds the hello it was accepted for: the
+      // gateway answers that hello again and rebuilds its transaction from it.
+      // (The credentials came in id order: memcmp order, as std::array compares.)
+      const bool admitted = std::binary_search(
+          data.credentials.begin(), data.credentials.end(), r.credential,
+          [](const auto& a, const auto& b) { return credential_id(a) < credential_id(b); });
+      if (!admitted) return bad("devices", node, "credential not admitted");
       r.hello = column_blob(s.get(), 5);
+      if (!enroll::parse_hello(r.hello)) return bad("devices", node, "hello");
       r.accept = column_blob(s.get(), 6);
       const sqlite3_int64 counter = sqlite3_column_int64(s.get(), 7);
       if (counter < 0) return bad("devices", node, "counter");

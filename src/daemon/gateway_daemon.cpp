@@ -1,5 +1,6 @@
 #include "daemon/gateway_daemon.h"
 
+#include <algorithm>
 #include <csignal>
 #include <utility>
 
@@ -287,17 +288,23 @@ io::CoapReply GatewayDaemon::on_device_post(const std::string& path, const Endpo
   std::vector<gateway::Action> actions;
   const std::uint64_t now = io::wall_clock_ms();
   const gateway::Reply r = path == "join" ? node_.on_join(from, body, now, actions)
-                                          : node_.on_request(body, now, actions);
+                                          : node_.on_request(from, body, now, actions);
   // Durable before the device hears of it.
   execute(actions);
   reply.code = coap_code(r.code);
   reply.payload = r.payload;
   if (r.code == gateway::ReplyCode::kCreated) {
     log_.info("join_accepted", {{"from", to_string(from)}});
-  } else if (r.code != gateway::ReplyCode::kChanged) {
+  } else if (std::uint64_t held_back = 0;
+             r.code != gateway::ReplyCode::kChanged && refused_log_.allow(now, held_back)) {
+    // An authenticated refusal is binary: its reason is the device's to read, not the log's.
+    const bool text = std::all_of(r.payload.begin(), r.payload.end(),
+                                  [](std::uint8_t c) { return c >= 0x20 && c < 0x7f; });
     log_.warn("device_refused", {{"path", path},
                                  {"from", to_string(from)},
-                                 {"reason", std::string(r.payload.begin(), r.payload.end())}});
+                                 {"reason", text ? std::string(r.payload.begin(), r.payload.end())
+                                                 : std::string("(authenticated refusal)")},
+                                 {"held_back", held_back}});
   }
   return reply;
 }

@@ -81,6 +81,8 @@ class GatewayDaemon {
   std::map<std::uint64_t, std::unique_ptr<asio::steady_timer>> timers_;
   std::uint64_t next_timer_ = 0;
   bool stopping_ = false;
+  // Refused device requests are logged, but no faster than this: anyone can send them.
+  LogRate refused_log_{20, 1000};
 };
 
 }  // namespace kmchain::daemon

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "io/clock.h"
+
 namespace kmchain::daemon {
 
 namespace {
@@ -39,9 +41,7 @@ void append_value(std::string& line, std::string_view v) {
 }
 
 std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::uint64_t ms = io::wall_clock_ms();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);

@@ -50,6 +50,36 @@ std::string render_log_line(std::string_view timestamp, LogLevel level, std::str
 std::string render_log_line(std::string_view timestamp, LogLevel level, std::string_view prefix,
                             std::string_view event, std::span<const LogField> fields);
 
+// A bound on lines a peer can cause: at most `per_window` in each window of `window_ms`. The
+// lines held back are counted and reported with the next line that goes.
+class LogRate {
+ public:
+  LogRate(std::uint64_t per_window, std::uint64_t window_ms)
+      : per_window_(per_window), window_ms_(window_ms) {}
+  // True if a line may go at `now_ms`; `held_back` is then the number held back before it.
+  bool allow(std::uint64_t now_ms, std::uint64_t& held_back) {
+    if (now_ms < window_start_ms_ || now_ms - window_start_ms_ >= window_ms_) {
+      window_start_ms_ = now_ms;
+      in_window_ = 0;
+    }
+    if (in_window_ >= per_window_) {
+      ++held_back_;
+      return false;
+    }
+    ++in_window_;
+    held_back = held_back_;
+    held_back_ = 0;
+    return true;
+  }
+
+ private:
+  std::uint64_t per_window_;
+  std::uint64_t window_ms_;
+  std::uint64_t window_start_ms_ = 0;
+  std::uint64_t in_window_ = 0;
+  std::uint64_t held_back_ = 0;
+};
+
 class Logger {
  public:
   // `prefix` is a fixed pair or pairs naming the process ("gw=1").

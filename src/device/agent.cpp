@@ -67,12 +67,12 @@ void DeviceAgent::start(std::uint64_t now_ms, std::vector<Post>& out) {
   // credential used.
   if (!join_) {
     if (!attempt_) {
-      JoinAttempt attempt{rng_.secret<32>(), {}};
+      JoinAttempt attempt{rng_.secret<32>(), {}, config_.listen_port};
       rng_.fill(attempt.nonce);
       state_.save_join(attempt);
       attempt_ = std::move(attempt);
     }
-    join_.emplace(credential_, commitment_, config_.listen_port, context_of(config_.chain_id),
+    join_.emplace(credential_, commitment_, attempt_->reply_port, context_of(config_.chain_id),
                   crypto::X25519KeyPair::from_private(attempt_->ephemeral), attempt_->nonce);
   }
   join_sent_ms_ = now_ms;
@@ -95,8 +95,10 @@ void DeviceAgent::restart_join(std::uint64_t now_ms, std::vector<Post>& out) {
   peer_sets_.clear();
   ahead_.clear();
   ahead_count_ = 0;
+  ahead_bytes_ = 0;
   gap_since_ms_.reset();
   status_counter_ = 0;
+  leave_wanted_ = false;  // the failed join made the device no member: nothing to leave
   // A fresh hello: the old one belongs to the failed join.
   join_.reset();
   attempt_.reset();
@@ -124,7 +126,7 @@ void DeviceAgent::on_join_reply(bool answered, bool success, ByteView body, std:
       // Another join took our commitment: a fresh secret code, and a fresh hello.
       restart_join(now_ms, out);
     } else if (*refusal == enroll::RefusalReason::kCredentialUsed) {
-      join_given_up_ = true;  // another hello joined with our credential: the operator's to solve
+      credential_used_ = true;
     }
     return;
   }
@@ -149,6 +151,7 @@ void DeviceAgent::on_join_reply(bool answered, bool success, ByteView body, std:
   events.push_back(std::move(e));
   auto early = std::move(before_accept_);
   before_accept_.clear();
+  before_accept_bytes_ = 0;
   for (const Bytes& wire : early)
     (void)on_rekey(wire, now_ms, out, events);
 }
@@ -156,8 +159,13 @@ void DeviceAgent::on_join_reply(bool answered, bool success, ByteView body, std:
 void DeviceAgent::on_request_reply(std::uint64_t tag, bool answered, bool success, ByteView body,
                                    std::uint64_t now_ms, std::vector<Post>& out,
                                    std::vector<Event>& events) {
+  if (!identity_ || !answered) return;
+  if (leave_wanted_ && tag == leave_counter_) {
+    on_leave_reply(success, body, events);
+    return;
+  }
   // Only the answer to the last catch-up request says how the join stands.
-  if (!identity_ || tag != status_counter_ || !answered || !success) return;
+  if (tag != status_counter_ || !success) return;
   const auto key =
       enroll::reply_key(identity_->node_key, context_of(config_.chain_id), identity_->node);
   auto reply = enroll::open_status_reply(body, identity_->node, tag, key);
@@ -220,8 +228,10 @@ bool DeviceAgent::on_rekey(ByteView wire, std::uint64_t now_ms, std::vector<Post
   if (!keyring_) {
     // The gateway can push before its accept reaches us (sync mode's early bundle): kept,
     // bounded, until the handshake completes; authenticated then, under the node key.
-    if (join_ && before_accept_.size() < kAheadMessagesMax) {
+    if (join_ && before_accept_.size() < kAheadMessagesMax &&
+        before_accept_bytes_ + wire.size() <= kAheadBytesMax) {
       before_accept_.emplace_back(wire.begin(), wire.end());
+      before_accept_bytes_ += wire.size();
       return true;
     }
     ++stats_.rekey_errors["not joined"];
@@ -233,9 +243,12 @@ bool DeviceAgent::on_rekey(ByteView wire, std::uint64_t now_ms, std::vector<Post
     ++stats_.rekey_errors[keys::to_string(e)];
     if (e == keys::RekeyError::kGap) {
       auto header = keys::parse_header(wire);
-      if (header && ahead_count_ < kAheadMessagesMax) {
+      if (header && ahead_count_ < kAheadMessagesMax &&
+          ahead_bytes_ + wire.size() <= kAheadBytesMax &&
+          header->position.value() <= keyring_->position().value() + kAheadPositionsMax) {
         ahead_[header->position.value()].emplace_back(wire.begin(), wire.end());
         ++ahead_count_;
+        ahead_bytes_ += wire.size();
       }
       if (!gap_since_ms_) gap_since_ms_ = now_ms;
       tick(now_ms, out);
@@ -254,14 +267,17 @@ bool DeviceAgent::on_rekey(ByteView wire, std::uint64_t now_ms, std::vector<Post
     std::vector<Bytes> waiting = std::move(first->second);
     const std::uint64_t at = first->first;
     ahead_count_ -= waiting.size();
+    for (const Bytes& m : waiting)
+      ahead_bytes_ -= m.size();
     ahead_.erase(first);
     for (Bytes& m : waiting) {
       auto applied = apply(m, now_ms, events);
       if (applied) {
         progress = true;
       } else if (applied.error() == keys::RekeyError::kGap) {
-        ahead_[at].push_back(std::move(m));
         ++ahead_count_;
+        ahead_bytes_ += m.size();
+        ahead_[at].push_back(std::move(m));
       }
     }
   }
@@ -293,10 +309,13 @@ void DeviceAgent::track_deks(std::uint64_t now_ms) {
 
 void DeviceAgent::tick(std::uint64_t now_ms, std::vector<Post>& out) {
   deks_.expire(now_ms);
+  if (identity_ && leave_wanted_ && now_ms - leave_sent_ms_ >= config_.join_retry_ms)
+    send_leave(now_ms, out);
   if (!identity_) {
     // Joining: the same hello again until an answer brings an accept.
-    if (join_ && !join_given_up_ && now_ms - join_sent_ms_ >= config_.join_retry_ms)
-      start(now_ms, out);
+    const std::uint64_t retry_ms =
+        config_.join_retry_ms * (credential_used_ ? kCredentialUsedBackoff : 1);
+    if (join_ && now_ms - join_sent_ms_ >= retry_ms) start(now_ms, out);
     return;
   }
   const std::uint64_t since_request = now_ms - last_catch_up_ms_;
@@ -334,9 +353,33 @@ Post DeviceAgent::request(enroll::RequestKind kind, ByteView body) {
       PostKind::kRequest, request_counter_};
 }
 
-void DeviceAgent::leave(std::vector<Post>& out) {
-  if (!identity_) return;
+void DeviceAgent::leave(std::uint64_t now_ms, std::vector<Post>& out) {
+  if (!identity_ || leave_acknowledged_) return;
+  leave_wanted_ = true;
+  send_leave(now_ms, out);
+}
+
+void DeviceAgent::send_leave(std::uint64_t now_ms, std::vector<Post>& out) {
+  leave_sent_ms_ = now_ms;
   out.push_back(request(enroll::RequestKind::kLeave, {}));
+  leave_counter_ = out.back().tag;
+}
+
+void DeviceAgent::on_leave_reply(bool success, ByteView body, std::vector<Event>& events) {
+  const std::string reason(body.begin(), body.end());
+  if (success) {
+    leave_wanted_ = false;
+    leave_acknowledged_ = true;
+    events.push_back(Event{"leave_accepted", {}});
+    return;
+  }
+  Event e{"leave_refused", {}};
+  e.add("reason", reason);
+  events.push_back(std::move(e));
+  // Gone already (left, evicted, or never final and failed): nothing to ask for. Anything else
+  // (a join not final yet, a busy gateway) is asked again at a tick.
+  if (reason == enroll::kRefusedLeaveNotMember || reason == enroll::kRefusedNotOurDevice)
+    leave_wanted_ = false;
 }
 
 bool DeviceAgent::send(NodeId peer, SetId peer_set, const Endpoint& at, ByteView text,

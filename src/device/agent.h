@@ -17,7 +17,8 @@
 //   d2d        records (channel/record.h) under the DEK shared with the peer: the pairwise node
 //              key within the set, the pairwise set key across sets. Old versions of a DEK stay
 //              valid for a grace period after a rekey (channel/dek_history.h) and no longer.
-//   leave      an authenticated request to the home gateway.
+//   leave      an authenticated request to the home gateway, sent again until the gateway takes
+//              it (it refuses a leave while the join is not final) or says the device is gone.
 #pragma once
 
 #include <cstdint>
@@ -45,8 +46,12 @@
 
 namespace kmchain::device {
 
-// Rekey messages from ahead kept while the gap is filled.
+// Rekey messages from ahead kept while the gap is filled, by count, by bytes, and by how far
+// ahead of the keyring they may be (a gap wider than this is filled by catch-up alone).
 inline constexpr std::size_t kAheadMessagesMax = 256;
+inline constexpr std::size_t kAheadBytesMax = 256 * 1024;
+inline constexpr std::uint64_t kAheadPositionsMax = 1024;
+inline constexpr std::uint64_t kCredentialUsedBackoff = 15;
 
 enum class PostKind : std::uint8_t { kJoin, kRequest, kD2d };
 
@@ -81,6 +86,7 @@ struct Identity {
 struct JoinAttempt {
   crypto::Secret256 ephemeral;
   enroll::DeviceNonce nonce{};
+  std::uint16_t reply_port = 0;  // the hello's: a device restarted on another port sends it too
 };
 
 // Everything the agent keeps durably.
@@ -160,8 +166,11 @@ class DeviceAgent {
   // Seals `text` for `peer` (in `peer_set`, listening at `at`); false with a reason otherwise.
   bool send(NodeId peer, SetId peer_set, const Endpoint& at, ByteView text, std::uint64_t tag,
             std::vector<Post>& out, std::string& error);
-  // Asks the home gateway to submit this device's leave.
-  void leave(std::vector<Post>& out);
+  // Asks the home gateway to submit this device's leave, again every join_retry_ms until the
+  // gateway takes it (a join not final yet, or a lost request) or says the device is no member.
+  void leave(std::uint64_t now_ms, std::vector<Post>& out);
+  // The gateway took the leave: it is pending on the ledger, durably.
+  bool leave_acknowledged() const { return leave_acknowledged_; }
 
   bool joined() const { return identity_.has_value(); }
   bool placed() const { return keyring_ && keyring_->placed(); }
@@ -182,6 +191,8 @@ class DeviceAgent {
   void join_failed(const std::string& reason, std::uint64_t now_ms, std::vector<Post>& out,
                    std::vector<Event>& events);
   void restart_join(std::uint64_t now_ms, std::vector<Post>& out);
+  void send_leave(std::uint64_t now_ms, std::vector<Post>& out);
+  void on_leave_reply(bool success, ByteView body, std::vector<Event>& events);
 
   AgentConfig config_;
   enroll::DeviceCredential credential_;
@@ -193,17 +204,25 @@ class DeviceAgent {
   std::optional<enroll::JoinInitiator> join_;
   std::optional<JoinAttempt> attempt_;  // the durable half of join_
   std::uint64_t join_sent_ms_ = 0;
-  bool join_given_up_ = false;  // another hello joined with our credential
+  // Another hello joined with our credential: the operator's to solve, so the hello goes again
+  // only every kCredentialUsedBackoff join retries (that join may still fail and free it).
+  bool credential_used_ = false;
   std::optional<Identity> identity_;
   std::uint64_t request_counter_;
   std::optional<keys::Keyring> keyring_;
   std::vector<Bytes> before_accept_;  // pushed while the join handshake was in flight
   std::map<std::uint64_t, std::vector<Bytes>> ahead_;  // messages past a gap, by position
   std::size_t ahead_count_ = 0;
+  std::size_t ahead_bytes_ = 0;
+  std::size_t before_accept_bytes_ = 0;
   std::optional<std::uint64_t> gap_since_ms_;
   std::uint64_t last_catch_up_ms_ = 0;
   std::uint64_t accepted_ms_ = 0;
   std::uint64_t status_counter_ = 0;  // the counter of the last catch-up request
+  bool leave_wanted_ = false;         // asked to leave, not taken by the gateway yet
+  bool leave_acknowledged_ = false;
+  std::uint64_t leave_counter_ = 0;  // the counter of the last leave request
+  std::uint64_t leave_sent_ms_ = 0;
   channel::DekHistory deks_;
   std::set<keys::KeyId> tracked_;      // the DEKs the keyring holds now
   std::map<NodeId, SetId> peer_sets_;  // learnt from records that opened

@@ -71,6 +71,8 @@ const char* to_string(RequestError e) {
       return "authentication failed";
     case RequestError::kStaleCounter:
       return "stale counter";
+    case RequestError::kBadCounter:
+      return "bad counter";
   }
   return "unknown request error";
 }
@@ -116,6 +118,8 @@ Result<DeviceRequest, RequestError> parse_request(ByteView wire) {
   if (body_length != body_bytes(request.kind)) return Err{RequestError::kMalformedBody};
   static_assert(kRequestBodyBytesMax == 8);
   if (wire.size() != kRequestBytesMin + body_length) return Err{RequestError::kWrongLength};
+  if (request.counter == 0 || request.counter > kRequestCounterMax)
+    return Err{RequestError::kBadCounter};
   const ByteView body = r.view(body_length);
   request.body.assign(body.begin(), body.end());
   r.raw(request.mac);

@@ -9,15 +9,16 @@
 //   0      1    version       1
 //   1      1    kind          1 leave, 2 catch-up, 3 status
 //   2      4    node id       the requesting device
-//   6      8    counter       strictly increasing per device, from 1
+//   6      8    counter       strictly increasing per device, 1..2^63-1
 //   14     2    body length   n, as the kind requires: leave 0, catch-up 8, status 0
 //   16     n    body          catch-up: u64 position of the last refresh the device applied
 //   16+n   16   mac           HMAC-SHA-256(K_request, bytes 0..15+n) truncated to 16 bytes
 //
 // Parsing checks structure in this order: version (first byte), length at least a header and a
-// mac, kind, body length against the kind (`malformed body`), then the total length against the
-// body length (`wrong length`). verify_request checks the MAC in constant time. The error of an
-// unauthenticated request says only what its public structure shows.
+// mac, kind, body length against the kind (`malformed body`), the total length against the body
+// length (`wrong length`), then the counter's range (`bad counter`). verify_request checks the MAC
+// in constant time. The error of an unauthenticated request says only what its public structure
+// shows.
 //
 // Replay: the gateway keeps the last counter it accepted from each device (RequestCounterCheck)
 // and refuses any counter not above it. The device persists its counter before it sends a request
@@ -30,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <string_view>
 
 #include "base/bytes.h"
 #include "base/ids.h"
@@ -51,6 +53,16 @@ static_assert(kRequestHeaderBytes == 16 && kRequestBytesMin == 32, "the layout a
 
 using RequestMac = std::array<std::uint8_t, kRequestMacBytes>;
 
+// Counters are signed 64-bit where they are stored (SQLite): a larger one is refused as
+// malformed, so no stored counter is one a restart cannot load.
+inline constexpr std::uint64_t kRequestCounterMax = INT64_MAX;
+
+// Reasons a gateway gives, in the clear, when it refuses a request. A device that wants to leave
+// stops asking on the first two (it is no member); on the third it asks again later.
+inline constexpr std::string_view kRefusedNotOurDevice = "request: not our device";
+inline constexpr std::string_view kRefusedLeaveNotMember = "leave: not a member";
+inline constexpr std::string_view kRefusedLeaveNotFinal = "leave: join not final";
+
 enum class RequestKind : std::uint8_t {
   kLeave = 1,    // the device leaves the network (a leave transaction follows)
   kCatchUp = 2,  // the device woke up: send the refreshes after this position
@@ -68,6 +80,7 @@ enum class RequestError : std::uint8_t {
   kMalformedBody = 4,  // body length is not the one its kind requires
   kAuthFailed = 5,     // MAC does not verify under the device's request key
   kStaleCounter = 6,   // counter not above the last one accepted from this device
+  kBadCounter = 7,     // counter 0, or above kRequestCounterMax
 };
 const char* to_string(RequestError e);
 

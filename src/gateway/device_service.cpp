@@ -1,5 +1,6 @@
 #include "gateway/device_service.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/check.h"
@@ -38,13 +39,36 @@ Reply DeviceService::refuse(ReplyCode code, const std::string& reason) {
   return Reply{code, text(reason)};
 }
 
-NodeId DeviceService::next_node_id() {
+std::optional<NodeId> DeviceService::free_node_id() const {
   const ledger::LedgerState& state = replica_.mempool().check_state();
-  while (true) {
-    const NodeId node{(static_cast<std::uint32_t>(config_.self.value()) << 24) | next_node_};
-    ++next_node_;
+  for (std::uint32_t local = next_node_; local <= kLocalNodeIdMax; ++local) {
+    const NodeId node{(static_cast<std::uint32_t>(config_.self.value()) << 24) | local};
     if (!state.node_id_used(node) && registry_.device(node) == nullptr) return node;
   }
+  return std::nullopt;
+}
+
+void DeviceService::restored() {
+  // Above every id this gateway handed out that a record remembers: one a failed join took is
+  // never handed out twice (an old copy of its transaction may still become final).
+  for (const auto& [node, record] : registry_.devices()) {
+    if (ledger::origin_of(node) == config_.self)
+      next_node_ = std::max(next_node_, (node.value() & kLocalNodeIdMax) + 1);
+  }
+}
+
+bool DeviceService::take_request_budget(NodeId node, std::uint64_t now_ms) {
+  auto [it, fresh] = budgets_.try_emplace(node, RequestBudget{kRequestBurst, now_ms});
+  RequestBudget& budget = it->second;
+  if (now_ms > budget.refilled_ms) {
+    const std::uint64_t earned = (now_ms - budget.refilled_ms) / kRequestRefillMs;
+    budget.tokens = std::min<std::uint64_t>(kRequestBurst, budget.tokens + earned);
+    budget.refilled_ms =
+        budget.tokens == kRequestBurst ? now_ms : budget.refilled_ms + earned * kRequestRefillMs;
+  }
+  if (budget.tokens == 0) return false;
+  --budget.tokens;
+  return true;
 }
 
 Reply DeviceService::on_join(const Endpoint& from, ByteView body, std::uint64_t now_ms,
@@ -83,13 +107,18 @@ Reply DeviceService::on_join(const Endpoint& from, ByteView body, std::uint64_t 
   }
   auto placement = state.table().assign(config_.self);
   if (!placement) return refuse_join(ReplyCode::kConflict, enroll::RefusalReason::kRefused);
-  const NodeId node = next_node_id();
+  const std::optional<NodeId> free = free_node_id();
+  if (!free) return refuse_join(ReplyCode::kConflict, enroll::RefusalReason::kRefused);
+  const NodeId node = *free;
   const ledger::Transaction tx{ledger::Operation::kJoin, node, placement->set, hello->commitment,
                                rng_.key128()};
   if (auto check = ledger::check(state, tx); !check) {
-    return refuse_join(ReplyCode::kConflict, check.error() == ledger::Rejection::kCommitmentUsed
-                                                 ? enroll::RefusalReason::kCommitmentUsed
-                                                 : enroll::RefusalReason::kRefused);
+    if (check.error() != ledger::Rejection::kCommitmentUsed)
+      return refuse_join(ReplyCode::kConflict, enroll::RefusalReason::kRefused);
+    // Final only if a committed join holds the commitment; a pending one may still fail.
+    return replica_.state().commitment_used(hello->commitment)
+               ? refuse_join(ReplyCode::kConflict, enroll::RefusalReason::kCommitmentUsed)
+               : refuse_join(ReplyCode::kUnavailable, enroll::RefusalReason::kUnavailable);
   }
   const std::uint64_t t1 = clock_us_();
   auto accepted = responder.accept(*hello, psk, config_.self, node, rng_);
@@ -123,6 +152,7 @@ Reply DeviceService::on_join(const Endpoint& from, ByteView body, std::uint64_t 
                : refuse_join(ReplyCode::kConflict, enroll::RefusalReason::kRefused);
   }
   ++stats_.joins_accepted;
+  next_node_ = (node.value() & kLocalNodeIdMax) + 1;
   JoinInFlight flight;
   flight.submitted_us = t4;
   flight.timing.t_e_us = (t1 - t0) + (t4 - t3);
@@ -136,7 +166,7 @@ Reply DeviceService::on_join(const Endpoint& from, ByteView body, std::uint64_t 
     if (auto early = keys_.early_bundle(node, record.node_key,
                                         replica_.mempool().reap(replica_.mempool().size()),
                                         node_key_of, rng_)) {
-      flight.early_bundle_body = bundle_body(*early, record.node_key);
+      flight.early_bundle = bundle_digest(*early, record.node_key);
       // Not kept for catch-up: a guess at keys that the final bundle replaces, it must never
       // reach the device after the final one.
       ++stats_.messages_pushed;
@@ -154,24 +184,32 @@ void DeviceService::ensure_submitted(const DeviceRecord& record, std::uint64_t n
   if (replica_.state().node_id_used(record.node)) return;  // final
   if (pending_.find(record.node, ledger::Operation::kJoin) != nullptr) return;
   auto hello = enroll::parse_hello(record.hello);
-  KMCHAIN_CHECK(hello.ok());  // stored only after it parsed
+  KMCHAIN_CHECK(hello.ok());  // stored only after it parsed, and checked when loaded
   const ledger::LedgerState& state = replica_.mempool().check_state();
   auto placement = state.table().assign(config_.self);
+  const ledger::Transaction tx{ledger::Operation::kJoin, record.node,
+                               placement ? placement->set : SetId{}, hello->commitment,
+                               rng_.key128()};
+  if (replica_.state().commitment_used(hello->commitment)) {
+    // Another device's join took the commitment for good: this one can never pass.
+    fail_join(GivenUp{tx, ledger::to_string(ledger::Rejection::kCommitmentUsed)}, out);
+    return;
+  }
   if (!placement) return;
-  const ledger::Transaction tx{ledger::Operation::kJoin, record.node, placement->set,
-                               hello->commitment, rng_.key128()};
-  if (!ledger::check(state, tx)) return;  // the next tick's resubmission decides
+  if (!ledger::check(state, tx)) return;  // asked again later, on a new state
   if (pending_.submit(tx, replica_, now_ms, out)) ++stats_.resubmissions;
 }
 
-Reply DeviceService::on_request(ByteView body, std::uint64_t now_ms, std::vector<Action>& out) {
+Reply DeviceService::on_request(const Endpoint& from, ByteView body, std::uint64_t now_ms,
+                                std::vector<Action>& out) {
   auto request = enroll::parse_request(body);
   if (!request) {
     return refuse(ReplyCode::kBadRequest,
                   std::string("request: ") + enroll::to_string(request.error()));
   }
   const DeviceRecord* found = registry_.device(request->node);
-  if (found == nullptr) return refuse(ReplyCode::kForbidden, "request: not our device");
+  if (found == nullptr)
+    return refuse(ReplyCode::kForbidden, std::string(enroll::kRefusedNotOurDevice));
   const auto key = enroll::request_key(found->node_key, config_.chain_id, found->node);
   if (!enroll::verify_request(*request, key)) {
     return refuse(ReplyCode::kUnauthorized, "request: bad mac");
@@ -179,23 +217,32 @@ Reply DeviceService::on_request(ByteView body, std::uint64_t now_ms, std::vector
   if (request->counter <= found->request_counter) {
     return refuse(ReplyCode::kForbidden, "request: stale counter");
   }
-  // The counter is durable before the request acts: a replay after a restart is refused too.
+  // Each request costs a durable write: a device (or whoever holds its key) gets a bounded rate.
+  if (!take_request_budget(found->node, now_ms))
+    return refuse(ReplyCode::kUnavailable, "request: too frequent");
+  // The counter is durable before the request acts: a replay after a restart is refused too. The
+  // device's address follows it if it moved (the request is authentic).
   DeviceRecord record = *found;
   record.request_counter = request->counter;
+  record.endpoint.host = from.host;
   registry_.put(record, out);
 
   switch (request->kind) {
     case enroll::RequestKind::kLeave: {
-      if (!record.join_failure.empty()) return refuse(ReplyCode::kConflict, "leave: not a member");
+      const std::string not_member(enroll::kRefusedLeaveNotMember);
+      if (!record.join_failure.empty()) return refuse(ReplyCode::kConflict, not_member);
+      // A leave is for a member whose join is final: one submitted earlier could pass before the
+      // join does, and fail.
+      if (replica_.state().table().find_member(record.node) == nullptr)
+        return refuse(ReplyCode::kConflict, std::string(enroll::kRefusedLeaveNotFinal));
       if (pending_.find(record.node, ledger::Operation::kLeave) != nullptr) {
         return Reply{ReplyCode::kChanged, {}};  // asked again: it is on its way
       }
       const ledger::LedgerState& state = replica_.mempool().check_state();
       const auto* member = state.table().find_member(record.node);
       const auto* commitment = state.commitment_of(record.node);
-      if (member == nullptr || commitment == nullptr) {
-        return refuse(ReplyCode::kConflict, "leave: not a member");
-      }
+      // Final, and gone from the pending state: an eviction is on its way, which is a removal.
+      if (member == nullptr || commitment == nullptr) return Reply{ReplyCode::kChanged, {}};
       const ledger::Transaction tx{ledger::Operation::kLeave, record.node, member->set, *commitment,
                                    rng_.key128()};
       auto verdict = pending_.submit(tx, replica_, now_ms, out);
@@ -221,14 +268,17 @@ Reply DeviceService::on_request(ByteView body, std::uint64_t now_ms, std::vector
 
 Reply DeviceService::status_reply(const DeviceRecord& record, std::uint64_t counter,
                                   std::uint64_t now_ms, std::vector<Action>& out) {
+  const bool member = replica_.state().table().find_member(record.node) != nullptr;
+  // Pending: its transaction again if it went missing, or the join fails here and now.
+  if (record.join_failure.empty() && !member) ensure_submitted(record, now_ms, out);
+  const DeviceRecord* now = registry_.device(record.node);
+  KMCHAIN_CHECK(now != nullptr);
   enroll::StatusReply reply{enroll::JoinStatus::kPending, record.node, counter, {}};
-  if (!record.join_failure.empty()) {
+  if (!now->join_failure.empty()) {
     reply.status = enroll::JoinStatus::kFailed;
-    reply.reason = record.join_failure;
-  } else if (replica_.state().table().find_member(record.node) != nullptr) {
+    reply.reason = now->join_failure;
+  } else if (member) {
     reply.status = enroll::JoinStatus::kMember;
-  } else {
-    ensure_submitted(record, now_ms, out);
   }
   const auto key = enroll::reply_key(record.node_key, config_.chain_id, record.node);
   return Reply{ReplyCode::kChanged, enroll::encode_status_reply(reply, key)};
@@ -243,7 +293,9 @@ void DeviceService::catch_up(const DeviceRecord& record, Position from, std::vec
   auto bundle = keys_.bundle_for(record.node);
   if (!bundle) return;
   ++stats_.catch_up_bundles;
-  deliver(DeviceMessage{record.node, bundle->header.position, bundle->wire}, out);
+  // Not kept for catch-up: the log holds what the ledger sent, and a fresh bundle replaces it.
+  ++stats_.messages_pushed;
+  pushes_.push(record.node, record.endpoint, bundle->wire, out);
 }
 
 void DeviceService::deliver(const DeviceMessage& m, std::vector<Action>& out) {
@@ -289,11 +341,11 @@ void DeviceService::on_committed(const ledger::AppliedTransaction& applied, bool
     timing.t_k_us += k1 - k0;
     if (config_.mode == ledger::SubmissionMode::kCommit) {
       timing.t_a_us = k0 - flight->second.submitted_us;
-    } else if (flight->second.early_bundle_body) {
+    } else if (flight->second.early_bundle) {
       const keys::Envelope* bundle = find_bundle(plan, tx.node);
       const DeviceRecord* record = registry_.device(tx.node);
       if (bundle == nullptr || record == nullptr ||
-          bundle_body(*bundle, record->node_key) != flight->second.early_bundle_body)
+          bundle_digest(*bundle, record->node_key) != flight->second.early_bundle)
         ++stats_.sync_repairs;
     }
     if (stats_.joins.size() >= kJoinTimingsKept) stats_.joins.erase(stats_.joins.begin());
@@ -308,6 +360,7 @@ void DeviceService::on_committed(const ledger::AppliedTransaction& applied, bool
     registry_.erase(tx.node, out);
     pushes_.forget(tx.node);
     keys_.forget(tx.node);
+    budgets_.erase(tx.node);
   }
 }
 
@@ -317,6 +370,7 @@ void DeviceService::fail_join(const GivenUp& given_up, std::vector<Action>& out)
   if (registry_.device(node) == nullptr) return;
   ++stats_.joins_failed;
   registry_.fail_join(node, given_up.reason, out);
+  pending_.drop(node, ledger::Operation::kJoin, out);
   pushes_.forget(node);
   keys_.forget(node);
   out.push_back(

@@ -18,10 +18,12 @@
 //            or refused for good (its commitment is used by another device), and the device is
 //            told so when it asks, and may join again with the same credential.
 //   request  POST /req: an authenticated device request (enroll/device_request.h): leave
-//            submits a leave transaction; catch-up re-sends the messages after the device's
-//            position, or a fresh bundle if they are no longer kept; both catch-up and status
-//            answer with an authenticated status reply (enroll/status_reply.h): member, pending
-//            or failed with the reason.
+//            submits a leave transaction (for a member whose join is final); catch-up re-sends the
+//            messages after the device's position, or a fresh bundle if they are no longer kept;
+//            both catch-up and status answer with an authenticated status reply
+//            (enroll/status_reply.h): member, pending or failed with the reason. At most
+//            kRequestBurst requests in a row per device, one more every kRequestRefillMs: each
+//            costs a durable write.
 //   commit   every committed transaction's steps run through this gateway's custody view
 //            (key_work.h); the messages for its devices are queued per device (push_queues.h).
 //
@@ -111,6 +113,12 @@ struct DeviceServiceStats {
   std::vector<JoinTiming> joins;  // in commit order, at most kJoinTimingsKept
 };
 
+// A node id is the gateway id (8 bits) and a number local to the gateway (24 bits).
+inline constexpr std::uint32_t kLocalNodeIdMax = (1u << 24) - 1;
+// Requests a device may make in a burst, and the time that earns it one more.
+inline constexpr std::uint64_t kRequestBurst = 8;
+inline constexpr std::uint64_t kRequestRefillMs = 250;
+
 // Join timings kept for the status figures (the most recent).
 inline constexpr std::size_t kJoinTimingsKept = 4096;
 
@@ -123,7 +131,11 @@ class DeviceService {
 
   Reply on_join(const Endpoint& from, ByteView body, std::uint64_t now_ms,
                 std::vector<Action>& out);
-  Reply on_request(ByteView body, std::uint64_t now_ms, std::vector<Action>& out);
+  // `from`: where the request came from (the device's address follows it).
+  Reply on_request(const Endpoint& from, ByteView body, std::uint64_t now_ms,
+                   std::vector<Action>& out);
+  // After a restart, once the registry holds the durable records.
+  void restored();
 
   // A committed transaction: its key work, and (when `live`, not when a restart replays the
   // chain) the messages to this gateway's devices.
@@ -143,7 +155,9 @@ class DeviceService {
                      std::vector<Action>& out);
   void catch_up(const DeviceRecord& record, Position from, std::vector<Action>& out);
   void deliver(const DeviceMessage& m, std::vector<Action>& out);
-  NodeId next_node_id();
+  // The next node id of this gateway's range that nothing uses, if the range has one left.
+  std::optional<NodeId> free_node_id() const;
+  bool take_request_budget(NodeId node, std::uint64_t now_ms);
 
   const DeviceServiceConfig config_;
   DeviceRegistry& registry_;
@@ -158,10 +172,15 @@ class DeviceService {
   struct JoinInFlight {
     std::uint64_t submitted_us = 0;
     JoinTiming timing;
-    std::optional<Bytes> early_bundle_body;
+    std::optional<crypto::Digest256> early_bundle;
   };
   std::map<NodeId, JoinInFlight> in_flight_;
-  std::uint32_t next_node_ = 1;
+  std::uint32_t next_node_ = 1;  // the low 24 bits of the next node id to try
+  struct RequestBudget {
+    std::uint64_t tokens = 0;
+    std::uint64_t refilled_ms = 0;
+  };
+  std::map<NodeId, RequestBudget> budgets_;  // of this gateway's devices only
   DeviceServiceStats stats_;
 };
 

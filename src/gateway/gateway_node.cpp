@@ -21,6 +21,7 @@ GatewayNode::GatewayNode(const ledger::Genesis& genesis, crypto::Ed25519KeyPair 
 void GatewayNode::restore(DurableDeviceData data) {
   registry_.restore(std::move(data.credentials), std::move(data.devices));
   pending_.restore(data.pending);
+  devices_.restored();
 }
 
 Status<consensus::RestoreError> GatewayNode::restore_block(const consensus::StoredBlock& stored,
@@ -71,8 +72,9 @@ Reply GatewayNode::on_join(const Endpoint& from, ByteView body, std::uint64_t no
   return devices_.on_join(from, body, now_ms, out);
 }
 
-Reply GatewayNode::on_request(ByteView body, std::uint64_t now_ms, std::vector<Action>& out) {
-  return devices_.on_request(body, now_ms, out);
+Reply GatewayNode::on_request(const Endpoint& from, ByteView body, std::uint64_t now_ms,
+                              std::vector<Action>& out) {
+  return devices_.on_request(from, body, now_ms, out);
 }
 
 void GatewayNode::on_push_result(NodeId node, bool delivered, std::vector<Action>& out) {
@@ -85,15 +87,20 @@ bool GatewayNode::admit(const enroll::DeviceCredential& credential, std::vector<
 
 Result<Eviction, std::string> GatewayNode::evict(NodeId node, std::uint64_t now_ms,
                                                  std::vector<Action>& out) {
+  // A member whose join is final (the committed state), and not already on its way out (the
+  // state with the pending transactions).
+  const ledger::LedgerState& committed = replica_.state();
   const ledger::LedgerState& state = replica_.mempool().check_state();
+  if (committed.table().find_member(node) == nullptr) {
+    return Err{"node " + std::to_string(node.value()) +
+               (state.node_id_used(node) && state.table().find_member(node) != nullptr
+                    ? " is not a member yet: its join is not final"
+                    : " is not a member")};
+  }
   const auto* member = state.table().find_member(node);
   const auto* commitment = state.commitment_of(node);
   if (member == nullptr || commitment == nullptr) {
-    if (pending_.find(node, ledger::Operation::kEvict) != nullptr ||
-        pending_.find(node, ledger::Operation::kLeave) != nullptr) {
-      return Err{"node " + std::to_string(node.value()) + " is already being removed"};
-    }
-    return Err{"node " + std::to_string(node.value()) + " is not a member"};
+    return Err{"node " + std::to_string(node.value()) + " is already being removed"};
   }
   // Copied out: submitting changes the check state these point into.
   const Eviction eviction{node, member->set};
@@ -132,7 +139,10 @@ void GatewayNode::after_blocks(std::uint64_t now_ms, std::vector<Action>& out) {
   const auto given_up = pending_.resubmit(replica_, rng_, now_ms, out, resubmitted);
   devices_.stats().resubmissions += resubmitted;
   for (const GivenUp& g : given_up) {
+    // The device's record says why before the pending transaction goes: a crash in between
+    // leaves the join reported failed, not forgotten.
     if (g.transaction.op == ledger::Operation::kJoin) devices_.fail_join(g, out);
+    pending_.drop(g.transaction.node, g.transaction.op, out);
   }
 }
 

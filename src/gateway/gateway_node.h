@@ -93,7 +93,8 @@ class GatewayNode {
   void on_tick(std::uint64_t now_ms, std::vector<Action>& out);
   Reply on_join(const Endpoint& from, ByteView body, std::uint64_t now_ms,
                 std::vector<Action>& out);
-  Reply on_request(ByteView body, std::uint64_t now_ms, std::vector<Action>& out);
+  Reply on_request(const Endpoint& from, ByteView body, std::uint64_t now_ms,
+                   std::vector<Action>& out);
   void on_push_result(NodeId node, bool delivered, std::vector<Action>& out);
 
   // The operator admits a device credential (false: the registry is full).

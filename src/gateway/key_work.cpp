@@ -1,9 +1,12 @@
 #include "gateway/key_work.h"
 
+#include <openssl/crypto.h>
+
 #include <functional>
 
 #include "base/check.h"
 #include "codec/byte_writer.h"
+#include "crypto/hash.h"
 #include "keys/rekey_message.h"
 
 namespace kmchain::gateway {
@@ -95,7 +98,8 @@ std::optional<std::vector<Bytes>> KeyWork::kept_since(NodeId node, Position from
   return out;
 }
 
-std::optional<Bytes> bundle_body(const keys::Envelope& e, const crypto::Key128& node_key) {
+std::optional<crypto::Digest256> bundle_digest(const keys::Envelope& e,
+                                               const crypto::Key128& node_key) {
   auto body = keys::open_body(e.header, e.wire, node_key);
   if (!body) return std::nullopt;
   const auto* bundle = std::get_if<keys::KeyBundleBody>(&*body);
@@ -113,7 +117,9 @@ std::optional<Bytes> bundle_body(const keys::Envelope& e, const crypto::Key128& 
     w.raw(key.view());
   }
   w.u64(e.header.position.value());
-  return out;
+  const crypto::Digest256 digest = crypto::sha256(out);
+  OPENSSL_cleanse(out.data(), out.size());
+  return digest;
 }
 
 const keys::Envelope* find_bundle(const keys::RekeyPlan& plan, NodeId node) {

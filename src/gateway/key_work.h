@@ -16,6 +16,7 @@
 
 #include "base/bytes.h"
 #include "base/ids.h"
+#include "crypto/hash.h"
 #include "crypto/random.h"
 #include "keys/key_manager.h"
 #include "keys/key_source.h"
@@ -73,9 +74,10 @@ class KeyWork {
   std::map<NodeId, std::deque<std::pair<Position, Bytes>>> sent_;
 };
 
-// The body of a key bundle under `node_key`, as comparable bytes (an early bundle against the
-// final one); nullopt if the envelope is not a bundle that opens under it.
-std::optional<Bytes> bundle_body(const keys::Envelope& bundle, const crypto::Key128& node_key);
+// A digest of a key bundle's keys under `node_key`, to compare an early bundle with the final one
+// without keeping the keys; nullopt if the envelope is not a bundle that opens under it.
+std::optional<crypto::Digest256> bundle_digest(const keys::Envelope& bundle,
+                                               const crypto::Key128& node_key);
 // The bundle a plan carries for `node`, if any.
 const keys::Envelope* find_bundle(const keys::RekeyPlan& plan, NodeId node);
 

@@ -34,6 +34,10 @@ void PendingTransactions::forget(const Key& key, std::vector<Action>& out) {
   if (pending_.erase(key) != 0) out.push_back(ErasePending{key.first, key.second});
 }
 
+void PendingTransactions::drop(NodeId node, ledger::Operation op, std::vector<Action>& out) {
+  forget(Key{node, op}, out);
+}
+
 void PendingTransactions::on_committed(const ledger::Transaction& tx, std::vector<Action>& out) {
   if (tx.op == ledger::Operation::kJoin) {
     forget(Key{tx.node, ledger::Operation::kJoin}, out);
@@ -66,15 +70,17 @@ std::vector<GivenUp> PendingTransactions::resubmit(consensus::Replica& replica, 
       // Another version of it waits in the mempool: it may still become final.
       if (check.node_id_used(tx.node)) continue;
       if (committed.commitment_used(tx.commitment)) {
+        // Forgotten by the caller once the device's record says so (drop()).
         given_up.push_back(GivenUp{tx, ledger::to_string(ledger::Rejection::kCommitmentUsed)});
-        forget(key, out);
         continue;
       }
       auto placement = check.table().assign(self_);
       if (!placement) continue;  // the network or this gateway's set ids are full for now
       next.set = placement->set;
     } else {
-      if (committed.table().find_member(tx.node) == nullptr) {  // removed, by whatever request
+      // Submitted for a member of the committed state only: gone from it, it was removed, by
+      // whatever request.
+      if (committed.table().find_member(tx.node) == nullptr) {
         forget(key, out);
         continue;
       }

@@ -9,7 +9,8 @@
 // moved the device), it is rebuilt on the new state: the same node and commitment, the set the
 // state gives now, a fresh refresh key. Any version of it that becomes final makes it final. A
 // change that can never pass again (a join whose commitment another device now uses) is given up
-// with the reason. One change per node and operation.
+// with the reason. One change per node and operation. A leave or an eviction is submitted only
+// for a member of the committed state (a device whose join is final).
 #pragma once
 
 #include <cstdint>
@@ -53,10 +54,13 @@ class PendingTransactions {
   // A transaction of a committed block: the change it makes for `tx.node` is final.
   void on_committed(const ledger::Transaction& tx, std::vector<Action>& out);
   // After a block, at a start and at every tick: forgets what is final, rebuilds and submits
-  // again what the mempool does not hold, and returns what can never pass. `resubmitted` counts
-  // the rebuilt transactions the mempool took.
+  // again what the mempool does not hold, and returns what can never pass (still pending: the
+  // caller records why first, then drops them). `resubmitted` counts the rebuilt transactions the
+  // mempool took.
   std::vector<GivenUp> resubmit(consensus::Replica& replica, crypto::Rng& rng, std::uint64_t now_ms,
                                 std::vector<Action>& out, std::uint64_t& resubmitted);
+  // Forgets a change given up (after the caller made the reason durable).
+  void drop(NodeId node, ledger::Operation op, std::vector<Action>& out);
   // Gossips once more every pending change the mempool holds that was last gossiped
   // kRegossipMs ago or more.
   void regossip(const consensus::Replica& replica, std::uint64_t now_ms, std::vector<Action>& out);

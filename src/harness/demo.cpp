@@ -24,6 +24,7 @@
 #include "daemon/admin_server.h"
 #include "enroll/credential.h"
 #include "harness/child.h"
+#include "io/clock.h"
 
 namespace kmchain::harness {
 
@@ -98,9 +99,7 @@ class Demo {
 
   bool setup() {
     if (o_.dir.empty()) {
-      o_.dir = fmt::format("runs/demo-{}", std::chrono::duration_cast<std::chrono::seconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count());
+      o_.dir = fmt::format("runs/demo-{}", io::wall_clock_ms() / 1000);
     }
     run_dir_ = fs::absolute(o_.dir);
     std::error_code ec;

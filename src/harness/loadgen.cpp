@@ -17,6 +17,7 @@
 #include "daemon/admin_server.h"
 #include "device/agent.h"
 #include "device/memory_state.h"
+#include "io/clock.h"
 #include "io/coap_node.h"
 
 namespace kmchain::harness {
@@ -37,9 +38,7 @@ struct LightDevice {
 };
 
 std::uint64_t now_ms() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
-          .count());
+  return io::steady_clock_ms();
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "codec/byte_reader.h"
 #include "codec/byte_writer.h"
 #include "crypto/hash.h"
+#include "io/durable_file.h"
 
 namespace kmchain::io {
 
@@ -108,14 +109,6 @@ bool pwrite_all(int fd, ByteView data, std::uint64_t offset) {
     done += static_cast<std::size_t>(n);
   }
   return true;
-}
-
-bool sync_directory_of(const std::string& path) {
-  // Not `dir = "."`: GCC 12 reports a false -Wrestrict on that assignment.
-  const std::string parent = std::filesystem::path(path).parent_path().string();
-  const char* dir = parent.empty() ? "." : parent.c_str();
-  UniqueFd fd(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  return fd.get() >= 0 && ::fsync(fd.get()) == 0;
 }
 
 struct Scan {

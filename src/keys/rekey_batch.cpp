@@ -44,6 +44,7 @@ Result<std::vector<ByteView>, BatchError> decode_batch(ByteView wire) {
   std::vector<ByteView> out;
   out.reserve(count);
   std::size_t at = 2;
+  std::size_t total = 0;
   for (std::size_t i = 0; i < count; ++i) {
     if (wire.size() - at < 4) return Err{BatchError::kTruncated};
     codec::ByteReader r(wire.subspan(at, 4));
@@ -51,6 +52,8 @@ Result<std::vector<ByteView>, BatchError> decode_batch(ByteView wire) {
     at += 4;
     if (length > kRekeyMessageBytesMax) return Err{BatchError::kTooLarge};
     if (wire.size() - at < length) return Err{BatchError::kTruncated};
+    total += length;
+    if (count > 1 && total > kRekeyBatchBytesMax) return Err{BatchError::kTooLarge};
     out.push_back(wire.subspan(at, length));
     at += length;
   }

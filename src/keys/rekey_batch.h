@@ -6,8 +6,9 @@
 //   u8  version (1)
 //   u8  count n, 1..kRekeyBatchCountMax
 //   n × (u32 length, then `length` bytes: one rekey message, rekey_message.h)
-// A batch holds at most kRekeyBatchBytesMax bytes unless it holds a single message (a bundle of
-// a large network is larger than that, and travels alone).
+// The messages of a batch total at most kRekeyBatchBytesMax bytes unless it holds a single one (a
+// bundle of a large network is larger than that, and travels alone); decoding enforces both
+// bounds, so a peer's batch costs a device no more than the gateway's own would.
 #pragma once
 
 #include <cstddef>
@@ -30,7 +31,7 @@ enum class BatchError : std::uint8_t {
   kBadVersion = 2,  // unknown version byte
   kBadCount = 3,    // zero messages, or more than the limit
   kTrailing = 4,    // bytes after the last message
-  kTooLarge = 5,    // a length above kRekeyMessageBytesMax
+  kTooLarge = 5,    // a length above kRekeyMessageBytesMax, or several above kRekeyBatchBytesMax
 };
 const char* to_string(BatchError e);
 

@@ -56,11 +56,12 @@ std::string describe(const SystemSimResult& r) {
   return fmt::format(
              "seed {}: {} {} mode: blocks {} devices {} joins {} removals {} failed joins {} "
              "records {} (opened {}) probes {} keyrings checked {} gateway crashes {} device "
-             "restarts {} sleeps {} lost posts {} resubmissions {} sync repairs {}",
+             "restarts {} sleeps {} lost posts {} resubmissions {} sync repairs {} foreign "
+             "members {}",
              r.seed, r.ok() ? "PASS" : "FAIL", ledger::to_string(r.mode), r.blocks, r.devices,
              r.joins, r.removals, r.joins_failed, r.records, r.records_opened, r.probes,
              r.keyrings_compared, r.gateway_crashes, r.device_restarts, r.device_sleeps,
-             r.posts_lost, r.resubmissions, r.sync_repairs) +
+             r.posts_lost, r.resubmissions, r.sync_repairs, r.foreign_members) +
          problems(r.violations, r.liveness_failure, r.liveness_detail);
 }
 
@@ -114,6 +115,7 @@ nlohmann::json summarize(const std::vector<SystemSimResult>& results) {
     totals["posts_lost"] += r.posts_lost;
     totals["resubmissions"] += r.resubmissions;
     totals["sync_repairs"] += r.sync_repairs;
+    totals["foreign_members"] += r.foreign_members;
     totals["simulated_ms"] += r.sim_ms;
   }
   for (const auto& [k, v] : totals)

@@ -155,6 +155,7 @@ void SystemChecker::on_sent(std::size_t gateway, ByteView bytes, std::uint64_t n
 void SystemChecker::final_checks(const SystemCluster& cluster, std::uint64_t now_ms) {
   if (reference_broken_) return;  // the consensus checks have said what broke
   check_joins(cluster, now_ms);
+  check_members(cluster, now_ms);
   check_keyrings(cluster, now_ms);
   check_records(cluster, now_ms);
   check_custody(cluster, now_ms);
@@ -174,6 +175,26 @@ void SystemChecker::check_joins(const SystemCluster& cluster, std::uint64_t now_
   }
 }
 
+void SystemChecker::check_members(const SystemCluster& cluster, std::uint64_t now_ms) {
+  std::set<NodeId> held;
+  for (std::size_t d = 0; d < cluster.device_count(); ++d) {
+    const SystemCluster::Device& dev = cluster.device(d);
+    if (dev.agent && dev.agent->node()) held.insert(*dev.agent->node());
+  }
+  for (const auto& [node, member] : state_.table().members()) {
+    if (!submitted_joins_.contains(node)) {
+      ++stats_.foreign_members;
+      continue;
+    }
+    const std::size_t home = ledger::origin_of(node).value();
+    if (held.contains(node) || home >= cluster.gateway_count() || cluster.byzantine(home)) continue;
+    violation("orphan-member",
+              fmt::format("node {} (gateway {}) is a member of the ledger, and no device is it",
+                          node.value(), home),
+              now_ms);
+  }
+}
+
 void SystemChecker::check_keyrings(const SystemCluster& cluster, std::uint64_t now_ms) {
   const keys::SetTable& table = state_.table();
   for (std::size_t d = 0; d < cluster.device_count(); ++d) {
@@ -190,6 +211,14 @@ void SystemChecker::check_keyrings(const SystemCluster& cluster, std::uint64_t n
     };
     const auto node = dev.agent->node();
     const keys::MemberRecord* member = node ? table.find_member(*node) : nullptr;
+    if (member != nullptr && dev.agent->leave_acknowledged()) {
+      violation("acknowledged-leave",
+                fmt::format("device {} (gateway {}): its leave was acknowledged, yet node {} is "
+                            "still a member at the end of the run",
+                            d, dev.home, node->value()),
+                now_ms);
+      continue;
+    }
     if (member == nullptr) {
       // Every device that did not leave and was not evicted ends a member.
       if (!dev.leaving && !(node && removals_.contains(*node))) {

@@ -3,6 +3,10 @@
 //
 //   acknowledged-join  every join a device got an accept for ends final, or the device is told
 //                      (authenticated) that it failed
+//   acknowledged-leave no device whose leave its gateway acknowledged ends a member
+//   orphan-member      every member whose join its correct gateway submitted is some device's
+//                      node (a join final for a node no device knows it is holds a set place
+//                      for nobody)
 //   keyring            every current member's keyring equals the reference model's, key by key:
 //                      a composition of every gateway's key store (keys/key_manager.h) fed the
 //                      reference chain with each device's node key
@@ -49,6 +53,9 @@ struct SystemCheckStats {
   std::uint64_t records_checked = 0;
   std::uint64_t eavesdropper_trials = 0;
   std::uint64_t messages_scanned = 0;
+  // Members whose join no gateway submitted for a device: joins a Byzantine proposer made up, in
+  // any gateway's node id range (the contract does not yet check who may submit a join).
+  std::uint64_t foreign_members = 0;
 };
 
 class SystemChecker {
@@ -67,6 +74,8 @@ class SystemChecker {
   void on_device_record(NodeId node, const crypto::Key128& node_key, std::uint64_t now_ms);
   // A device got an accept for `node`; a device was told the join of `node` failed.
   void on_accepted(std::size_t device, NodeId node) { accepted_[device].insert(node); }
+  // A gateway made a join of its own durable as pending: a device asked for it.
+  void on_join_submitted(NodeId node) { submitted_joins_.insert(node); }
   void on_join_failed(std::size_t device, NodeId node) { failed_[device].insert(node); }
 
   // The checks that need the run to have settled.
@@ -84,6 +93,7 @@ class SystemChecker {
  private:
   void apply_reference(const consensus::StoredBlock& stored);
   void refresh_custody_values();
+  void check_members(const SystemCluster& cluster, std::uint64_t now_ms);
   void check_keyrings(const SystemCluster& cluster, std::uint64_t now_ms);
   void check_joins(const SystemCluster& cluster, std::uint64_t now_ms);
   void check_records(const SystemCluster& cluster, std::uint64_t now_ms);
@@ -100,6 +110,7 @@ class SystemChecker {
   std::map<NodeId, crypto::Key128> node_keys_;
   std::map<std::size_t, std::set<NodeId>> accepted_;
   std::map<std::size_t, std::set<NodeId>> failed_;
+  std::set<NodeId> submitted_joins_;
   // Per gateway, the values of keys it must never send: first 8 bytes -> whole key.
   std::vector<std::unordered_multimap<std::uint64_t, std::pair<crypto::Key128, keys::KeyId>>>
       foreign_;

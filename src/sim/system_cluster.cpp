@@ -190,6 +190,10 @@ bool SystemCluster::execute(std::size_t g, std::vector<gateway::Action>& actions
 
 void SystemCluster::run_action(std::size_t g, gateway::Action& action) {
   Gateway& gw = gateways_[g];
+  if (const auto* pending = std::get_if<gateway::PutPending>(&action)) {
+    if (pending->transaction.op == ledger::Operation::kJoin)
+      checker_.on_join_submitted(pending->transaction.node);
+  }
   if (const auto* put = std::get_if<gateway::PutDevice>(&action)) {
     checker_.on_device_record(put->record.node, put->record.node_key, now_ms_);
     if (config_.trace) {
@@ -443,7 +447,7 @@ void SystemCluster::leave(std::size_t d) {
   if (!dev.agent || dev.asleep) return;
   dev.leaving = true;
   std::vector<device::Post> posts;
-  dev.agent->leave(posts);
+  dev.agent->leave(now_ms_, posts);
   device_posts(d, posts);
 }
 
@@ -557,7 +561,7 @@ void SystemCluster::handle(Event& event) {
           const bool join = e.message.path == "join";
           const gateway::Reply reply =
               join ? gw.node->on_join(e.from, e.message.body, local_now(gw), actions)
-                   : gw.node->on_request(e.message.body, local_now(gw), actions);
+                   : gw.node->on_request(e.from, e.message.body, local_now(gw), actions);
           std::optional<std::size_t> crash_at;
           if (join) {
             if (auto c = join_crash_.find(e.gateway); c != join_crash_.end()) {

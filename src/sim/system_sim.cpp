@@ -323,6 +323,7 @@ class SystemSim {
     result_.joins = checker.stats().joins;
     result_.removals = checker.stats().removals;
     result_.keyrings_compared = checker.stats().keyrings_compared;
+    result_.foreign_members = checker.stats().foreign_members;
     for (std::size_t d = 0; d < cluster_.device_count(); ++d)
       result_.devices += cluster_.device(d).started ? 1u : 0u;
     result_.records = cluster_.records().size();

@@ -64,6 +64,7 @@ struct SystemSimResult {
   std::uint64_t posts_lost = 0;
   std::uint64_t resubmissions = 0;
   std::uint64_t sync_repairs = 0;
+  std::uint64_t foreign_members = 0;  // joins a Byzantine proposer made up (system_checker.h)
   std::uint64_t sim_ms = 0;
 
   bool ok() const { return violations.empty() && !liveness_failure; }

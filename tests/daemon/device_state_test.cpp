@@ -29,7 +29,7 @@ class DeviceStateTest : public kmchain::testing::TempDirTest {
 TEST_F(DeviceStateTest, WhatIsSavedLoadsBack) {
   crypto::DeterministicRng rng(4);
   DeviceStateFile state{enroll::draw_secret_code(rng), {}};
-  state.durable.join = device::JoinAttempt{rng.secret<32>(), {}};
+  state.durable.join = device::JoinAttempt{rng.secret<32>(), {}, 5683};
   rng.fill(state.durable.join->nonce);
   state.durable.request_counter = 41;
   ASSERT_TRUE(save_device_state(path(), state));
@@ -40,6 +40,7 @@ TEST_F(DeviceStateTest, WhatIsSavedLoadsBack) {
   ASSERT_TRUE(loaded->durable.join.has_value());
   EXPECT_EQ(loaded->durable.join->ephemeral, state.durable.join->ephemeral);
   EXPECT_EQ(loaded->durable.join->nonce, state.durable.join->nonce);
+  EXPECT_EQ(loaded->durable.join->reply_port, 5683);
   EXPECT_FALSE(loaded->durable.identity.has_value());
   EXPECT_EQ(loaded->durable.request_counter, 41u);
   // Joined: the identity replaces the join attempt.
@@ -72,7 +73,11 @@ TEST_F(DeviceStateTest, EveryMalformedFieldIsNamed) {
       {code + "node=-1\ngateway=1\n" + key, "node: expected a number"},
       {code + "request_counter=x\n", "request_counter: expected a number"},
       {code + "node=1\n" + key, "node, gateway and node_key go together"},
-      {code + "join_key=" + std::string(64, 'c') + "\n", "join_key and join_nonce go together"},
+      {code + "join_key=" + std::string(64, 'c') + "\n",
+       "join_key, join_nonce and join_port go together"},
+      {code + "join_port=65536\n", "join_port: expected a number up to 65535"},
+      {code + "request_counter=9223372036854775808\n",
+       "request_counter: expected a number up to 9223372036854775807"},
       {code + "colour=blue\n", "unknown key colour"},
       {code + "just words\n", "not key=value"},
   };
@@ -86,13 +91,33 @@ TEST_F(DeviceStateTest, EveryMalformedFieldIsNamed) {
 
 TEST_F(DeviceStateTest, ACounterThatDoesNotReadIsFatalNotZero) {
   const auto counter = dir_ / "send.counter";
+  const DeviceStateFile state{};
   std::ofstream(counter) << "12\n";
-  FileCounterStore store(counter);
+  FileCounterStore store(counter, state);
   EXPECT_EQ(store.load(), 12u);
   store.reserve(4096);
-  EXPECT_EQ(FileCounterStore(counter).load(), 4096u);
+  EXPECT_EQ(FileCounterStore(counter, state).load(), 4096u);
   std::ofstream(counter) << "garbage\n";
-  EXPECT_DEATH((void)FileCounterStore(counter).load(), "not a counter");
+  EXPECT_DEATH((void)FileCounterStore(counter, state).load(), "not a counter");
+}
+
+// The counter file comes with the identity; once the device joined, losing it is fatal, since
+// counting again from 0 would reuse nonces. Before any join, no file is 0.
+TEST_F(DeviceStateTest, TheCounterFileComesWithTheIdentity) {
+  crypto::DeterministicRng rng(5);
+  const auto counter = dir_ / "send.counter";
+  DeviceStateFile state{enroll::draw_secret_code(rng), {}};
+  FileCounterStore counters(counter, state);
+  EXPECT_EQ(counters.load(), 0u);
+  FileStateSink sink(path(), state, counters);
+  sink.save_identity(device::Identity{NodeId{0x01000001}, GatewayId{1}, rng.key128()});
+  EXPECT_TRUE(std::filesystem::exists(counter));
+  EXPECT_EQ(counters.load(), 0u);
+  counters.reserve(64);
+  sink.save_identity(device::Identity{NodeId{0x01000002}, GatewayId{1}, rng.key128()});
+  EXPECT_EQ(counters.load(), 64u);  // never counted back
+  std::filesystem::remove(counter);
+  EXPECT_DEATH((void)counters.load(), "missing");
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "crypto/random.h"
+#include "enroll/join.h"
+#include "enroll/secret_code.h"
 #include "support/temp_dir_test.h"
 
 namespace kmchain::daemon {
@@ -38,13 +40,16 @@ class DeviceStoreTest : public kmchain::testing::TempDirTest {
     ASSERT_EQ(rc, SQLITE_OK) << message;
   }
 
-  gateway::DeviceRecord record(NodeId node, const enroll::CredentialId& credential) {
+  gateway::DeviceRecord record(NodeId node, const enroll::DeviceCredential& credential) {
     gateway::DeviceRecord r;
     r.node = node;
     r.node_key = rng_.key128();
     r.endpoint = Endpoint{"127.0.0.1", 7000};
-    r.credential = credential;
-    r.hello = Bytes(131, 1);
+    r.credential = credential.id;
+    r.hello =
+        enroll::JoinInitiator(credential, enroll::commitment_of(enroll::draw_secret_code(rng_)),
+                              7000, enroll::ContextId{}, rng_)
+            .hello();
     r.accept = Bytes(71, 2);
     r.request_counter = 5;
     return r;
@@ -56,8 +61,8 @@ class DeviceStoreTest : public kmchain::testing::TempDirTest {
 TEST_F(DeviceStoreTest, WhatIsWrittenReadsBackAfterAReopen) {
   const auto a = enroll::DeviceCredential::generate(rng_);
   const auto b = enroll::DeviceCredential::generate(rng_);
-  const gateway::DeviceRecord first = record(NodeId{1}, a.id);
-  gateway::DeviceRecord failed = record(NodeId{2}, b.id);
+  const gateway::DeviceRecord first = record(NodeId{1}, a);
+  gateway::DeviceRecord failed = record(NodeId{2}, b);
   failed.join_failure = "commitment already used";
   ledger::Transaction tx{ledger::Operation::kJoin, NodeId{1}, SetId{0}, {}, rng_.key128()};
   {
@@ -100,7 +105,7 @@ TEST_F(DeviceStoreTest, AdmittingAgainKeepsWhoUsedTheCredentialAndReleaseFreesIt
   auto store = open();
   ASSERT_NE(store, nullptr);
   store->put_credential(gateway::CredentialRecord{a, std::nullopt});
-  store->put_device(record(NodeId{7}, a.id));
+  store->put_device(record(NodeId{7}, a));
   store->put_credential(gateway::CredentialRecord{a, std::nullopt});
   auto data = store->load();
   ASSERT_TRUE(data.ok());
@@ -108,7 +113,7 @@ TEST_F(DeviceStoreTest, AdmittingAgainKeepsWhoUsedTheCredentialAndReleaseFreesIt
   // A departed device's credential stays used; a join refused before its accept frees it.
   store->erase_device(NodeId{7}, std::nullopt);
   EXPECT_EQ(store->load()->credentials.at(0).used_by, NodeId{7});
-  store->put_device(record(NodeId{8}, a.id));
+  store->put_device(record(NodeId{8}, a));
   store->erase_device(NodeId{8}, a.id);
   data = store->load();
   ASSERT_TRUE(data.ok());
@@ -126,10 +131,12 @@ TEST_F(DeviceStoreTest, AnotherSchemaVersionIsRefusedWithItsNumber) {
 
 TEST_F(DeviceStoreTest, DamagedRowsAreNamedNotTrusted) {
   const auto a = enroll::DeviceCredential::generate(rng_);
+  const gateway::DeviceRecord stored = record(NodeId{3}, a);
+  const std::string hello = "x'" + to_hex(stored.hello) + "'";
   {
     auto store = open();
     store->put_credential(gateway::CredentialRecord{a, std::nullopt});
-    store->put_device(record(NodeId{3}, a.id));
+    store->put_device(stored);
   }
   const std::pair<std::string, std::string> damages[] = {
       {"UPDATE devices SET node_key = x'0102'", "node key is not 16 bytes"},
@@ -138,6 +145,8 @@ TEST_F(DeviceStoreTest, DamagedRowsAreNamedNotTrusted) {
       {"UPDATE credentials SET psk = x'00'", "psk is not 32 bytes"},
       {"UPDATE credentials SET used_by = 'x'", "used_by"},
       {"INSERT INTO pending VALUES (9, 1, x'0102')", "transaction"},
+      {"UPDATE devices SET hello = x'0102'", "hello"},
+      {"UPDATE devices SET credential = zeroblob(16)", "credential not admitted"},
   };
   for (const auto& [statement, named] : damages) {
     SCOPED_TRACE(statement);
@@ -150,7 +159,8 @@ TEST_F(DeviceStoreTest, DamagedRowsAreNamedNotTrusted) {
     EXPECT_NE(data.error().find(path()), std::string::npos) << data.error();
     // Undo the damage for the next one.
     sql("DELETE FROM pending");
-    sql("UPDATE devices SET node_key = zeroblob(16), port = 7000, counter = 5");
+    sql("UPDATE devices SET node_key = zeroblob(16), port = 7000, counter = 5, hello = " + hello +
+        ", credential = x'" + to_hex(a.id) + "'");
     sql("UPDATE credentials SET psk = zeroblob(32), used_by = 3");
   }
 }

@@ -87,6 +87,9 @@ TEST(DeviceRequestTamper, EverySingleByteChangeIsRefused) {
         EXPECT_EQ(e, mask == 0x01 ? RequestError::kMalformedBody : RequestError::kUnknownKind);
       } else if (i == 14 || i == 15) {
         EXPECT_EQ(e, RequestError::kMalformedBody) << "byte " << i;
+      } else if (i == 6 && mask != 0x01) {
+        // The counter's top bit set: above kRequestCounterMax.
+        EXPECT_EQ(e, RequestError::kBadCounter);
       } else {
         EXPECT_EQ(e, RequestError::kAuthFailed) << "byte " << i << " mask " << int{mask};
       }
@@ -121,6 +124,21 @@ TEST(DeviceRequestTamper, BodyLengthMustBeTheKinds) {
   wire[14] = 0xff;
   wire[15] = 0xff;
   EXPECT_EQ(parse_request(wire).error(), RequestError::kMalformedBody);
+}
+
+// Counter 0 is never sent, and one above INT64_MAX could not be stored: both refused before the
+// MAC is looked at; the bounds themselves pass.
+TEST(DeviceRequestTamper, CounterOutOfRangeIsRefused) {
+  for (std::uint64_t counter : {std::uint64_t{0}, kRequestCounterMax + 1, UINT64_MAX}) {
+    const Bytes wire =
+        encode(make_request(RequestKind::kStatus, fixture::kNode, counter, {}, known_key()));
+    EXPECT_EQ(parse_request(wire).error(), RequestError::kBadCounter) << counter;
+  }
+  for (std::uint64_t counter : {std::uint64_t{1}, kRequestCounterMax}) {
+    const Bytes wire =
+        encode(make_request(RequestKind::kStatus, fixture::kNode, counter, {}, known_key()));
+    EXPECT_TRUE(parse_request(wire).ok()) << counter;
+  }
 }
 
 TEST(DeviceRequestKeys, AnotherKeyIsRefused) {

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "enroll/device_request.h"
 #include "enroll/join_refusal.h"
+#include "enroll/key_schedule.h"
 #include "sim/system_cluster.h"
 
 namespace kmchain::gateway {
@@ -41,6 +43,16 @@ bool keyed(const SystemCluster& cluster, std::size_t d) {
          ring->position() == cluster.checker().reference_state().position();
 }
 
+// Starts the cluster and one device at gateway `home`; runs until it holds final keys.
+std::size_t keyed_device(SystemCluster& cluster, std::size_t home) {
+  cluster.start();
+  cluster.run_until(1'000);
+  const std::size_t d = cluster.add_device(home);
+  cluster.start_device(d);
+  cluster.run_until([&] { return keyed(cluster, d); }, cluster.now_ms() + 20'000);
+  return d;
+}
+
 bool all_keyed(const SystemCluster& cluster, const std::vector<std::size_t>& devices) {
   for (std::size_t d : devices)
     if (!keyed(cluster, d)) return false;
@@ -59,6 +71,19 @@ bool is_storage(const Action& a) {
   return std::holds_alternative<PutCredential>(a) || std::holds_alternative<PutDevice>(a) ||
          std::holds_alternative<EraseDevice>(a) || std::holds_alternative<PutPending>(a) ||
          std::holds_alternative<consensus::BroadcastAll>(a);
+}
+
+// Gateways 1..3 of 4 down, a device joins at gateway 0: accepted, and its join cannot become
+// final until they are back.
+std::size_t accepted_while_peers_are_down(SystemCluster& cluster) {
+  cluster.start();
+  cluster.run_until(1'000);
+  for (std::size_t g = 1; g < 4; ++g)
+    cluster.crash_gateway(g);
+  const std::size_t d = cluster.add_device(0);
+  cluster.start_device(d);
+  cluster.run_until([&] { return cluster.device(d).agent->joined(); }, cluster.now_ms() + 5'000);
+  return d;
 }
 
 // The hello a fresh agent with `credential` sends.
@@ -218,13 +243,8 @@ TEST(GatewayNode, AfterALeaveTheDepartedDeviceOpensNothing) {
 // restarts (the transaction was in its mempool only), the others come back.
 TEST(GatewayNode, AnAcknowledgedJoinSurvivesARestartBeforeAnyPeerHeardOfIt) {
   SystemCluster cluster(quiet(4));
-  cluster.start();
-  cluster.run_until(1'000);
-  for (std::size_t g = 1; g < 4; ++g)
-    cluster.crash_gateway(g);
-  const std::size_t d = cluster.add_device(0);
-  cluster.start_device(d);
-  ASSERT_TRUE(cluster.run_until([&] { return cluster.device(d).agent->joined(); }, 5'000));
+  const std::size_t d = accepted_while_peers_are_down(cluster);
+  ASSERT_TRUE(cluster.device(d).agent->joined());
   EXPECT_EQ(cluster.gateway(0).node->pending().size(), 1u);
   cluster.crash_gateway(0);
   cluster.restart_gateway(0);
@@ -234,6 +254,11 @@ TEST(GatewayNode, AnAcknowledgedJoinSurvivesARestartBeforeAnyPeerHeardOfIt) {
     cluster.restart_gateway(g);
   ASSERT_TRUE(cluster.run_until([&] { return keyed(cluster, d); }, 30'000));
   EXPECT_EQ(cluster.gateway(0).node->pending().size(), 0u);
+  // The restarted gateway hands out node ids above the ones its records hold.
+  const std::size_t e = cluster.add_device(0);
+  cluster.start_device(e);
+  ASSERT_TRUE(cluster.run_until([&] { return keyed(cluster, e); }, 30'000));
+  EXPECT_GT(cluster.device(e).agent->node()->value(), cluster.device(d).agent->node()->value());
   expect_clean(cluster);
 }
 
@@ -294,11 +319,8 @@ TEST(GatewayNode, ADeviceRestartedBeforeItsAcceptSendsTheSameHello) {
 
 TEST(GatewayNode, APendingEvictionSurvivesARestartAndIsGossipedUntilFinal) {
   SystemCluster cluster(quiet(4));
-  cluster.start();
-  cluster.run_until(1'000);
-  const std::size_t d = cluster.add_device(1);
-  cluster.start_device(d);
-  ASSERT_TRUE(cluster.run_until([&] { return keyed(cluster, d); }, 20'000));
+  const std::size_t d = keyed_device(cluster, 1);
+  ASSERT_TRUE(keyed(cluster, d));
   const NodeId node = *cluster.device(d).agent->node();
   for (std::size_t g = 1; g < 4; ++g)
     cluster.crash_gateway(g);
@@ -315,6 +337,64 @@ TEST(GatewayNode, APendingEvictionSurvivesARestartAndIsGossipedUntilFinal) {
       },
       30'000));
   expect_clean(cluster);
+}
+
+// A leave is for a member whose join is final: asked before, it is refused, and the device asks
+// again until its gateway takes it; once taken, the device ends removed.
+TEST(GatewayNode, ALeaveBeforeTheJoinIsFinalIsAskedAgainUntilTaken) {
+  SystemCluster cluster(quiet(4));
+  const std::size_t d = accepted_while_peers_are_down(cluster);
+  ASSERT_TRUE(cluster.device(d).agent->joined());
+  const NodeId node = *cluster.device(d).agent->node();
+  cluster.leave(d);
+  cluster.run_until(cluster.now_ms() + 2'000);
+  const auto& refused = cluster.gateway(0).node->device_stats().refused;
+  EXPECT_GE(refused.count(std::string(enroll::kRefusedLeaveNotFinal)), 1u);
+  EXPECT_FALSE(cluster.device(d).agent->leave_acknowledged());
+  EXPECT_EQ(cluster.gateway(0).node->pending().find(node, ledger::Operation::kLeave), nullptr);
+  for (std::size_t g = 1; g < 4; ++g)
+    cluster.restart_gateway(g);
+  ASSERT_TRUE(
+      cluster.run_until([&] { return cluster.checker().removed_at(node).has_value(); }, 30'000));
+  EXPECT_TRUE(cluster.device(d).agent->leave_acknowledged());
+  expect_clean(cluster);
+}
+
+// Requests of one device: authentic ones beyond the burst are refused before the counter is
+// written; the budget comes back with time; the record follows the device to a new address.
+TEST(GatewayNode, RequestsBeyondTheBudgetAreRefusedBeforeTheyCostAWrite) {
+  SystemCluster cluster(quiet(1));
+  const std::size_t d = keyed_device(cluster, 0);
+  ASSERT_TRUE(keyed(cluster, d));
+  const device::Identity identity = *cluster.device(d).state.state().identity;
+  GatewayNode& node = *cluster.gateway(0).node;
+  const auto key =
+      enroll::request_key(identity.node_key, cluster.genesis().chain_id(), identity.node);
+  std::uint64_t counter = cluster.device(d).state.state().request_counter;
+  const std::uint64_t now = cluster.now_ms() + 60'000;  // a full budget
+  const Endpoint moved{"moved-device", 9000};
+  std::vector<Action> out;
+  std::size_t taken = 0;
+  for (std::uint64_t i = 0; i < kRequestBurst + 4; ++i) {
+    out.clear();
+    const Bytes wire = enroll::encode(
+        enroll::make_request(enroll::RequestKind::kStatus, identity.node, ++counter, {}, key));
+    const Reply r = node.on_request(moved, wire, now, out);
+    if (r.code == ReplyCode::kChanged) {
+      ++taken;
+      continue;
+    }
+    EXPECT_EQ(r.code, ReplyCode::kUnavailable);
+    EXPECT_EQ(std::string(r.payload.begin(), r.payload.end()), "request: too frequent");
+    for (const Action& a : out)
+      EXPECT_FALSE(is_storage(a));
+  }
+  EXPECT_EQ(taken, kRequestBurst);
+  EXPECT_EQ(node.registry().device(identity.node)->endpoint.host, "moved-device");
+  out.clear();
+  const Bytes later = enroll::encode(
+      enroll::make_request(enroll::RequestKind::kStatus, identity.node, ++counter, {}, key));
+  EXPECT_EQ(node.on_request(moved, later, now + kRequestRefillMs, out).code, ReplyCode::kChanged);
 }
 
 TEST(GatewayNode, APushCarriesEverythingQueuedForTheDevice) {

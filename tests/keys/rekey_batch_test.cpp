@@ -50,5 +50,15 @@ TEST(RekeyBatch, MalformedBatchesSayWhy) {
   EXPECT_EQ(decode_batch(short_length).error(), BatchError::kTruncated);
 }
 
+// One message may be as large as a bundle gets; several together no larger than a gateway packs.
+TEST(RekeyBatch, SeveralMessagesAreBoundedInTotal) {
+  const Bytes large(kRekeyBatchBytesMax + 1, 3);
+  EXPECT_TRUE(decode_batch(encode_batch({large})).ok());
+  const Bytes half(kRekeyBatchBytesMax / 2, 4);
+  EXPECT_TRUE(decode_batch(encode_batch({half, half})).ok());
+  EXPECT_EQ(decode_batch(encode_batch({half, half, Bytes{1}})).error(), BatchError::kTooLarge);
+  EXPECT_EQ(decode_batch(encode_batch({Bytes{1}, large})).error(), BatchError::kTooLarge);
+}
+
 }  // namespace
 }  // namespace kmchain::keys

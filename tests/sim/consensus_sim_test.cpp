@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include "support/sim_faults.h"
+
 namespace kmchain::sim {
 namespace {
 
@@ -59,18 +61,14 @@ TEST(ConsensusSim, CorrectEnginesSurviveTheSplitLockAttack) {
 // Runs seeds 1..max_seeds with `fault` injected; the first seed whose run breaks `invariant`.
 std::uint64_t first_seed_breaking(const std::string& fault, const std::string& invariant,
                                   std::uint64_t max_seeds, std::size_t gateways = 4) {
-  for (std::uint64_t seed = 1; seed <= max_seeds; ++seed) {
+  return testing::first_seed_breaking(max_seeds, invariant, [&](std::uint64_t seed) {
     ConsensusSimConfig c;
     c.gateways = gateways;
     c.byzantine = (gateways - 1) / 3;
     c.seed = seed;
     EXPECT_TRUE(inject_fault(fault, c));
-    const ConsensusSimResult r = run_consensus_sim(c);
-    for (const Violation& v : r.violations) {
-      if (v.invariant == invariant) return seed;
-    }
-  }
-  return 0;
+    return run_consensus_sim(c);
+  });
 }
 
 TEST(ConsensusSimChecksCanFail, PrevotingAgainstTheLockForksTheChain) {
@@ -93,26 +91,16 @@ TEST(ConsensusSimChecksCanFail, BrokenRulesAreCaughtWithSevenGatewaysToo) {
   EXPECT_NE(first_seed_breaking("skip-wal", "double-sign", 40, 7), 0u);
 }
 
-TEST(ConsensusSim, FaultNames) {
-  for (const char* name : kInjectableFaults) {
-    ConsensusSimConfig c;
-    EXPECT_TRUE(inject_fault(name, c)) << name;
-  }
-  ConsensusSimConfig c;
-  EXPECT_TRUE(inject_fault("none", c));
-  EXPECT_FALSE(c.faults.ignore_lock || c.faults.two_thirds_quorum || c.faults.skip_wal);
-  EXPECT_FALSE(inject_fault("ignore-the-lock", c));
-}
-#else
-TEST(ConsensusSim, ABuildWithoutFaultInjectionRefusesEveryFault) {
-  for (const char* name : kInjectableFaults) {
-    ConsensusSimConfig c;
-    EXPECT_FALSE(inject_fault(name, c)) << name;
-  }
-  ConsensusSimConfig c;
-  EXPECT_TRUE(inject_fault("none", c));
-}
 #endif
+
+TEST(ConsensusSim, FaultNamesAreTakenOnlyWhereFaultsAreBuiltIn) {
+  testing::expect_fault_names<ConsensusSimConfig>(kInjectableFaults, inject_fault);
+#if KMCHAIN_FAULTS_ENABLED
+  ConsensusSimConfig c;
+  ASSERT_TRUE(inject_fault("none", c));
+  EXPECT_FALSE(c.faults.ignore_lock || c.faults.two_thirds_quorum || c.faults.skip_wal);
+#endif
+}
 
 }  // namespace
 }  // namespace kmchain::sim
