@@ -169,7 +169,7 @@ class Engine {
   crypto::Ed25519KeyPair key_;
   GatewayId self_;
   Timeouts timeouts_;
-  EngineFaults faults_;
+  [[maybe_unused]] EngineFaults faults_;  // empty outside fault-injection builds
   ValueSource& source_;
   ProposerSchedule schedule_;
   std::uint64_t total_power_;

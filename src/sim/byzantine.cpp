@@ -26,8 +26,7 @@ std::string describe_behaviours(std::uint32_t b) {
 
 ByzantineGateways::ByzantineGateways(const ledger::Genesis& genesis, std::uint64_t seed,
                                      crypto::Rng& rng, ByzantineHost& host, bool trace)
-    : genesis_(genesis),
-      chain_id_(genesis.chain_id()),
+    : chain_id_(genesis.chain_id()),
       seed_(seed),
       gateways_(genesis.validators.size()),
       rng_(rng),

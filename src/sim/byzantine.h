@@ -103,7 +103,6 @@ class ByzantineGateways {
   bool split_lock_send(std::size_t i, const std::vector<std::size_t>& to,
                        const consensus::Message& m);
 
-  const ledger::Genesis& genesis_;
   const ledger::Hash256 chain_id_;
   const std::uint64_t seed_;
   const std::size_t gateways_;

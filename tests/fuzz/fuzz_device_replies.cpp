@@ -42,14 +42,14 @@ const Known& known() {
   return k;
 }
 
-void batch(ByteView input) {
+[[maybe_unused]] void batch(ByteView input) {
   auto messages = keys::decode_batch(input);
   if (!messages) return;
   KMCHAIN_FUZZ_ASSERT(!messages->empty() && messages->size() <= keys::kRekeyBatchCountMax);
   KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(keys::encode_batch(*messages), input));
 }
 
-void refusal(ByteView input) {
+[[maybe_unused]] void refusal(ByteView input) {
   const Known& k = known();
   auto reason = open_refusal(input, k.hello, k.credential.psk, k.context);
   if (!reason) return;
@@ -57,7 +57,7 @@ void refusal(ByteView input) {
       fuzz::same_bytes(encode_refusal(*reason, k.hello, k.credential.psk, k.context), input));
 }
 
-void status(ByteView input) {
+[[maybe_unused]] void status(ByteView input) {
   const Known& k = known();
   auto reply = open_status_reply(input, fixture::kNode, kCounter, k.reply);
   if (!reply) return;

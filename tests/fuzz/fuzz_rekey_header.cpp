@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   KMCHAIN_FUZZ_ASSERT(size >= 44);
   KMCHAIN_FUZZ_ASSERT(data[0] == keys::kRekeyVersion);
   KMCHAIN_FUZZ_ASSERT(static_cast<std::uint8_t>(h.kind) == data[1]);
-  KMCHAIN_FUZZ_ASSERT(data[1] >= 1 && data[1] <= 5);
+  KMCHAIN_FUZZ_ASSERT(data[1] >= 1 &&
+                      data[1] <= static_cast<std::uint8_t>(keys::MessageKind::kEarlyBundle));
   KMCHAIN_FUZZ_ASSERT(static_cast<std::uint8_t>(h.audience) == data[2]);
   KMCHAIN_FUZZ_ASSERT(data[2] == 1 || data[2] == 2);
   KMCHAIN_FUZZ_ASSERT(h.target == be(data + 3, 4));
