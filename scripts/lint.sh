@@ -3,7 +3,7 @@
 # exceptions, and non-constant-time comparison of memory (secrets compare through
 # CRYPTO_memcmp in crypto/secret.h); and holds the layering: cores never include the shell
 # (io, daemon), the simulators or the configuration files; configuration knows no engine; io
-# knows no protocol flows. Prints offending lines and exits non-zero if any.
+# knows no protocol flows; apps/ reach io only through the daemon. Prints offending lines and exits non-zero if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +37,7 @@ check "a core includes the shell, a simulator or a config parser" \
 check "configuration includes the consensus engine" '#include "consensus/' src/config
 check "io includes the gateway or device flows" '#include "(gateway|device|daemon|sim)/' src/io
 check "the simulator includes the shell" '#include "(io|daemon)/' src/sim
+check "apps/ reaches io without the daemon" '#include "io/' apps
 
 if [[ $status -eq 0 ]]; then
   echo "lint: clean"

@@ -12,8 +12,8 @@
 #include "base/endpoint.h"
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
+#include "daemon/operator_files.h"
 #include "enroll/credential.h"
-#include "io/durable_file.h"
 #include "kmchain/commands.h"
 
 namespace kmchain::app {
@@ -150,8 +150,7 @@ void add_credential_command(CLI::App& app, int& exit_code) {
   cmd->callback([out, &exit_code] {
     crypto::OsRng rng;
     const auto credential = enroll::DeviceCredential::generate(rng);
-    const auto text = enroll::render_credential_file(credential);
-    if (auto written = io::write_new_file(*out, text.view(), 0600); !written) {
+    if (auto written = daemon::write_credential_file(*out, credential); !written) {
       fmt::print(stderr, "kmchain credential: {}\n", written.error());
       exit_code = 1;
       return;

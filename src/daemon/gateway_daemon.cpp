@@ -1,5 +1,7 @@
 #include "daemon/gateway_daemon.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <csignal>
 #include <utility>
@@ -12,6 +14,22 @@
 #include "io/clock.h"
 
 namespace kmchain::daemon {
+
+int run_gateway(const std::string& config_path) {
+  auto files = io::load_gateway_files(config_path);
+  if (!files) {
+    fmt::print(stderr, "kmchain: {}: {}\n", config_path, to_string(files.error()));
+    return 2;
+  }
+  const auto level = parse_log_level(files->config.log_level);
+  Logger log(fmt::format("gw={}", files->config.index), level ? *level : LogLevel::kInfo);
+  auto gateway = GatewayDaemon::open(std::move(*files), log);
+  if (!gateway) {
+    log.error("open_failed", {{"error", gateway.error()}});
+    return 1;
+  }
+  return (*gateway)->run();
+}
 
 namespace {
 

@@ -35,6 +35,10 @@
 
 namespace kmchain::daemon {
 
+// `kmchain gateway --config FILE`: loads the gateway's files, logs at their level and serves until
+// SIGTERM/SIGINT. The exit code: 0, 1 if the storage does not open, 2 if the files do not load.
+int run_gateway(const std::string& config_path);
+
 class GatewayDaemon {
  public:
   // Opens the storage and restores the node from it; an error message on failure (a corrupt
