@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 CMAKE_FLAGS ?=
 
-.PHONY: all deps lint build test test-release test-asan fuzz-smoke demo bench format clean faults
+.PHONY: all deps lint build test test-release test-asan fuzz-smoke demo bench format clean faults sweep
 
 all: build
 
@@ -57,6 +57,15 @@ $(FAULTS_BUILD)/Makefile:
 
 faults: deps $(FAULTS_BUILD)/Makefile
 	cmake --build $(FAULTS_BUILD) -j $(JOBS) --target kmchain
+
+# The release sweep, before tagging: the consensus simulator over every consortium size 1-10
+# and unequal powers (10,100 seeds, totals as one JSON line on stdout, a line per consortium on
+# stderr), then the system simulator at the sizes of its figures. `make test` runs a few seeds
+# of each.
+sweep: build
+	./$(BUILD)/kmchain sim sweep --json
+	./$(BUILD)/kmchain sim system --gateways 4 --devices 60 --byzantine 1 --seeds 1-300 --json
+	./$(BUILD)/kmchain sim system --gateways 7 --devices 60 --byzantine 2 --seeds 1-100 --json
 
 bench: build
 	./$(BUILD)/bench/kmchain_bench

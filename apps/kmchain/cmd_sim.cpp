@@ -7,9 +7,11 @@
 #include "base/fault_injection.h"
 #include "kmchain/commands.h"
 #include "sim/consensus_sim.h"
+#include "sim/consensus_sweep.h"
 #include "sim/key_sim.h"
 #include "sim/reports.h"
 #include "sim/seed_batch.h"
+#include "sim/sim_consortium.h"
 #include "sim/system_sim.h"
 
 namespace kmchain::app {
@@ -153,7 +155,13 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   consensus->add_option("--gateways", consensus_config->gateways, "Gateways (validators)")
       ->check(CLI::Range(1, 64));
   consensus->add_option("--byzantine", consensus_config->byzantine,
-                        "Byzantine gateways, at most floor((P-1)/3)");
+                        "Byzantine gateways, at most floor((P-1)/3); with --powers, as many as "
+                        "can hold less than a third of the power");
+  consensus
+      ->add_option("--powers", consensus_config->powers,
+                   "Each gateway's voting power, comma-separated (sets --gateways)")
+      ->delimiter(',')
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000}));
   consensus->add_option("--seed", consensus_config->seed, "Seed of one run: it replays exactly");
   consensus->add_option("--ticks", consensus_config->ticks, "Simulated length, in 10 ms ticks")
       ->check(CLI::Range(100, 10'000'000));
@@ -165,8 +173,15 @@ void add_sim_command(CLI::App& app, int& exit_code) {
   add_batch_options(consensus, *consensus_batch);
   consensus->callback([consensus_config, consensus_batch, consensus_fault, &exit_code] {
     sim::ConsensusSimConfig& c = *consensus_config;
-    if (c.byzantine * 3 >= c.gateways && c.byzantine > 0)
+    if (!c.powers.empty()) {
+      if (c.powers.size() > 64) throw CLI::ValidationError("--powers", "at most 64 gateways");
+      c.gateways = c.powers.size();
+      if (!sim::byzantine_power_tolerated(c.powers, c.byzantine))
+        throw CLI::ValidationError("--byzantine",
+                                   "that many gateways hold a third of the power or more");
+    } else if (c.byzantine * 3 >= c.gateways && c.byzantine > 0) {
       throw CLI::ValidationError("--byzantine", "must be at most floor((gateways-1)/3)");
+    }
     if (!sim::inject_fault(*consensus_fault, c)) {
       throw CLI::ValidationError("--inject-fault", kFaultInjection
                                                        ? "unknown fault: " + *consensus_fault
@@ -180,8 +195,47 @@ void add_sim_command(CLI::App& app, int& exit_code) {
           one.stop_at_violation = batch;
           return sim::run_consensus_sim(one);
         },
-        fmt::format("gateways {}, byzantine {}", c.gateways, c.byzantine),
-        {{"gateways", c.gateways}, {"byzantine", c.byzantine}});
+        fmt::format("gateways {}{}, byzantine {}", c.gateways,
+                    c.powers.empty() ? "" : fmt::format(" (powers {})", fmt::join(c.powers, ",")),
+                    c.byzantine),
+        {{"gateways", c.gateways}, {"byzantine", c.byzantine}, {"powers", c.powers}});
+  });
+
+  auto* sweep = sim->add_subcommand(
+      "sweep", "The consensus simulator over every consortium size 1-10 and unequal powers");
+  auto sweep_options = std::make_shared<sim::SweepOptions>();
+  auto sweep_json = std::make_shared<bool>(false);
+  sweep
+      ->add_option("--seeds-each", sweep_options->seeds_each,
+                   "Seeds per consortium (default: each its share of 10,100)")
+      ->check(CLI::Range(1, 1'000'000));
+  sweep->add_option("--first-seed", sweep_options->first_seed, "First seed of each batch")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  sweep->add_option("--jobs", sweep_options->jobs, "Threads (default: cores)")
+      ->check(CLI::Range(0u, 256u));
+  sweep->add_flag("--json", *sweep_json, "The totals as one JSON line on stdout");
+  sweep->callback([sweep_options, sweep_json, &exit_code] {
+    sim::SweepOptions o = *sweep_options;
+    o.progress = [](const std::string& line) {
+      fmt::print(stderr, "{}\n", line);
+      std::fflush(stderr);
+    };
+    const nlohmann::json totals = sim::run_consensus_sweep(o);
+    const bool ok = totals["violations"].get<std::uint64_t>() == 0 &&
+                    totals["liveness_failures"].get<std::uint64_t>() == 0;
+    if (*sweep_json) {
+      fmt::print("{}\n", totals.dump());
+    } else {
+      fmt::print(
+          "{} seeds over {} consortia: {} violations, {} liveness failures, {} blocks, "
+          "{:.1f} s wall, {:.0f} blocks per core-second\nverdict: {}\n",
+          totals["seeds"].get<std::uint64_t>(), totals["consortia"].size(),
+          totals["violations"].get<std::uint64_t>(),
+          totals["liveness_failures"].get<std::uint64_t>(), totals["blocks"].get<std::uint64_t>(),
+          static_cast<double>(totals["wall_ms"].get<std::uint64_t>()) / 1000.0,
+          totals["blocks_per_core_second"].get<double>(), ok ? "PASS" : "FAIL");
+    }
+    exit_code = ok ? 0 : 1;
   });
 
   auto* system = sim->add_subcommand(

@@ -425,6 +425,26 @@ void Engine::relay_polka(std::vector<EngineAction>& out) {
   }
 }
 
+CatchUp Engine::catch_up(Round peer_round) const {
+  CatchUp out;
+  const Round ours = signer_.round;
+  if (decided_ || !(peer_round < ours)) return out;
+  auto add_round = [&](Round r, bool whole) {
+    if (whole) {
+      if (auto p = proposals_.find(r); p != proposals_.end()) out.proposals.push_back(p->second);
+      auto prevotes = votes_.all_votes(r, VoteType::kPrevote);
+      out.votes.insert(out.votes.end(), prevotes.begin(), prevotes.end());
+    }
+    auto precommits = votes_.all_votes(r, VoteType::kPrecommit);
+    out.votes.insert(out.votes.end(), precommits.begin(), precommits.end());
+  };
+  add_round(peer_round, true);
+  const Round before_ours{ours.value() - 1};
+  if (peer_round < before_ours) add_round(before_ours, false);
+  add_round(ours, true);
+  return out;
+}
+
 void Engine::persist(std::vector<EngineAction>& out) {
   if (KMCHAIN_FAULT(faults_.skip_wal)) return;
   out.push_back(PersistSigner{signer_});

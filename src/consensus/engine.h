@@ -112,6 +112,12 @@ struct EngineStats {
   std::uint64_t proposal_equivocations = 0;
 };
 
+// What a peer behind in rounds is sent (Engine::catch_up).
+struct CatchUp {
+  std::vector<ledger::Proposal> proposals;
+  std::vector<ledger::Vote> votes;
+};
+
 struct ProposalEquivocation {
   ledger::Proposal first;
   ledger::Proposal second;
@@ -142,6 +148,14 @@ class Engine {
   const VoteKeeper& votes() const { return votes_; }
   const std::vector<ProposalEquivocation>& proposal_evidence() const { return proposal_evidence_; }
   const EngineStats& stats() const { return stats_; }
+
+  // What a validator whose latest message at this height is of an earlier round than ours
+  // lacks to catch up (CometBFT gossips a peer the votes of its round): the proposal and every
+  // stored vote of its round, which end that round for it; the precommits of the round before
+  // ours, a quorum that lets it skip there (L55) and time out; and the proposal and votes of
+  // ours. Empty if the peer is not behind. Liveness must not rest on a liar's future-round
+  // votes pulling laggards along, nor on the network keeping every message of a round left.
+  CatchUp catch_up(Round peer_round) const;
 
   // The quorum and one-third rules this engine counts with (faults may break the first).
   bool quorum(std::uint64_t power) const;

@@ -130,6 +130,7 @@ void Replica::on_consensus(GatewayId from, const Message& message, Height height
     count(why);
     if (why == Ignored::kEquivocation) collect_evidence();
     run(engine_out, now_ms, out);
+    help_behind(from, message, why, now_ms, out);
     return;
   }
   const Height buffered = waiting_ ? next() : Height{next().value() + 1};
@@ -154,6 +155,38 @@ void Replica::request_sync(GatewayId from, std::uint64_t now_ms, std::vector<Act
   if (it != last_sync_request_ms_.end() && now_ms < it->second + config_.sync_interval_ms) return;
   last_sync_request_ms_[from] = now_ms;
   out.push_back(SendTo{from, encode(Message{SyncRequest{next()}})});
+}
+
+// A peer's own, authentic message of an earlier round than ours: it is stuck there unless it
+// gets the votes it lacks. Its periodic rebroadcast brings us here again, so the network may
+// lose what we send; one batch per peer per sync interval bounds what a liar can make us send.
+void Replica::help_behind(GatewayId from, const Message& message, Ignored why, std::uint64_t now_ms,
+                          std::vector<Action>& out) {
+  if (why != Ignored::kNone && why != Ignored::kDuplicate && why != Ignored::kEquivocation) return;
+  if (waiting_ || engine_.decided() || from == self_) return;
+  GatewayId signer;
+  Round round;
+  if (const auto* p = std::get_if<ledger::Proposal>(&message)) {
+    signer = p->proposer;
+    round = p->round;
+  } else {
+    const auto& v = std::get<ledger::Vote>(message);
+    signer = v.validator;
+    round = v.round;
+  }
+  // Relayed messages say nothing of the relay's round, and a later message shows it moved on.
+  if (signer != from || !(round < engine_.round())) return;
+  const std::optional<Round> reached = engine_.votes().highest_round(from);
+  if (reached && round < *reached) return;
+  auto it = last_catch_up_ms_.find(from);
+  if (it != last_catch_up_ms_.end() && now_ms < it->second + config_.sync_interval_ms) return;
+  last_catch_up_ms_[from] = now_ms;
+  ++stats_.catch_ups_sent;
+  const CatchUp missing = engine_.catch_up(round);
+  for (const ledger::Proposal& p : missing.proposals)
+    out.push_back(SendTo{from, encode(Message{p})});
+  for (const ledger::Vote& v : missing.votes)
+    out.push_back(SendTo{from, encode(Message{v})});
 }
 
 void Replica::serve(GatewayId to, Height from, std::uint64_t now_ms, std::vector<Action>& out) {

@@ -16,7 +16,8 @@
 // Everything a peer sends is untrusted: decode errors and ignored messages are counted in
 // stats(), never asserted on. Messages of the next height are buffered (bounded) and replayed
 // when it starts; a message from further ahead makes the replica ask that peer for the blocks
-// it lacks; a message from behind makes it offer the sender the blocks it lacks.
+// it lacks; a message from behind makes it offer the sender the blocks it lacks, and a peer's
+// own message of an earlier round of this height gets it the votes it lacks to catch up.
 #pragma once
 
 #include <cstddef>
@@ -124,6 +125,7 @@ struct ReplicaStats {
   std::uint64_t bad_commits = 0;  // a commit whose certificate or block fails
   std::uint64_t certificate_verifications = 0;
   std::uint64_t equivocations = 0;
+  std::uint64_t catch_ups_sent = 0;  // a peer behind in our round was sent what it lacks
 };
 
 class Replica final : private ValueSource {
@@ -174,6 +176,8 @@ class Replica final : private ValueSource {
                     std::vector<Action>& out);
   void on_commit(const CommitMessage& commit, std::uint64_t now_ms, std::vector<Action>& out);
   void request_sync(GatewayId from, std::uint64_t now_ms, std::vector<Action>& out);
+  void help_behind(GatewayId from, const Message& message, Ignored why, std::uint64_t now_ms,
+                   std::vector<Action>& out);
   void serve(GatewayId to, Height from, std::uint64_t now_ms, std::vector<Action>& out);
   void collect_evidence();
   void count(Ignored why);
@@ -197,6 +201,7 @@ class Replica final : private ValueSource {
   std::map<Height, CommitMessage> pending_commits_;
   std::map<GatewayId, std::uint64_t> last_sync_request_ms_;
   std::map<GatewayId, std::uint64_t> last_serve_ms_;
+  std::map<GatewayId, std::uint64_t> last_catch_up_ms_;
   std::size_t vote_evidence_seen_ = 0;
   std::size_t proposal_evidence_seen_ = 0;
   std::deque<Evidence> evidence_;

@@ -6,8 +6,7 @@
 
 namespace kmchain::consensus {
 
-VoteKeeper::VoteKeeper(const ledger::Genesis& genesis)
-    : highest_round_(genesis.validators.size()) {
+VoteKeeper::VoteKeeper(const ledger::Genesis& genesis) : highest_round_(genesis.validators.size()) {
   for (const ledger::Validator& v : genesis.validators)
     powers_.push_back(v.power);
 }
@@ -99,16 +98,16 @@ std::vector<Round> VoteKeeper::rounds() const {
   return out;
 }
 
-std::optional<Round> VoteKeeper::highest_round_with_power(
-    bool (*enough)(std::uint64_t, std::uint64_t), std::uint64_t total) const {
+std::optional<Round> VoteKeeper::highest_round_with_power(bool (*enough)(std::uint64_t,
+                                                                         std::uint64_t),
+                                                          std::uint64_t total) const {
   // Validators by highest round reached, descending; accumulate power until it is enough.
   std::vector<std::pair<Round, std::uint64_t>> reached;
   for (std::size_t i = 0; i < highest_round_.size(); ++i) {
     if (highest_round_[i]) reached.emplace_back(*highest_round_[i], powers_[i]);
   }
-  std::sort(reached.begin(), reached.end(), [](const auto& a, const auto& b) {
-    return a.first > b.first;
-  });
+  std::sort(reached.begin(), reached.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
   std::uint64_t power = 0;
   for (const auto& [round, p] : reached) {
     power += p;
@@ -128,6 +127,20 @@ std::vector<ledger::Vote> VoteKeeper::votes_for(Round round, ledger::VoteType ty
     }
   }
   return out;
+}
+
+std::vector<ledger::Vote> VoteKeeper::all_votes(Round round, ledger::VoteType type) const {
+  std::vector<ledger::Vote> out;
+  if (const Tally* t = tally(round, type)) {
+    for (const auto& [validator, votes] : t->by_validator)
+      out.insert(out.end(), votes.begin(), votes.end());
+  }
+  return out;
+}
+
+std::optional<Round> VoteKeeper::highest_round(GatewayId validator) const {
+  if (validator.value() >= highest_round_.size()) return std::nullopt;
+  return highest_round_[validator.value()];
 }
 
 ledger::CommitCertificate VoteKeeper::certificate(Height height, Round round,

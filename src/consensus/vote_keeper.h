@@ -83,6 +83,10 @@ class VoteKeeper {
   // The stored votes of `type` at `round` for `value`, by validator.
   std::vector<ledger::Vote> votes_for(Round round, ledger::VoteType type,
                                       const std::optional<ledger::Hash256>& value) const;
+  // Every stored vote of `type` at `round`, whatever its value, by validator.
+  std::vector<ledger::Vote> all_votes(Round round, ledger::VoteType type) const;
+  // The highest round a verified message of `validator` showed at this height, if any.
+  std::optional<Round> highest_round(GatewayId validator) const;
 
   // The precommits for (round, value), sorted by validator: a commit certificate's content.
   ledger::CommitCertificate certificate(Height height, Round round,

@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 
 #include "base/check.h"
+#include "crypto/hash.h"
+#include "crypto/verify_memo.h"
 
 namespace kmchain::crypto {
 
@@ -41,8 +43,10 @@ Ed25519Signature Ed25519KeyPair::sign(ByteView message) const {
   return sig;
 }
 
-bool ed25519_verify(const Ed25519PublicKey& public_key, ByteView message,
-                    const Ed25519Signature& signature) {
+namespace {
+
+bool verify_with_openssl(const Ed25519PublicKey& public_key, ByteView message,
+                         const Ed25519Signature& signature) {
   EVP_PKEY* raw =
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size());
   if (raw == nullptr) {
@@ -60,6 +64,21 @@ bool ed25519_verify(const Ed25519PublicKey& public_key, ByteView message,
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool ed25519_verify(const Ed25519PublicKey& public_key, ByteView message,
+                    const Ed25519Signature& signature) {
+  VerifyMemo* memo = current_verify_memo();
+  if (memo == nullptr) return verify_with_openssl(public_key, message, signature);
+  Sha256 h;
+  h.update(public_key).update(signature).update(message);
+  const Digest256 key = h.finish();
+  if (const std::optional<bool> known = memo->find(key)) return *known;
+  const bool verdict = verify_with_openssl(public_key, message, signature);
+  memo->remember(key, verdict);
+  return verdict;
 }
 
 }  // namespace kmchain::crypto

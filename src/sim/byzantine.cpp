@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/check.h"
+#include "ledger/certificate.h"
 #include "sim/sim_consortium.h"
 
 namespace kmchain::sim {
@@ -32,20 +33,45 @@ ByzantineGateways::ByzantineGateways(const ledger::Genesis& genesis, std::uint64
       rng_(rng),
       host_(host),
       trace_(trace),
-      schedule_(genesis) {}
+      schedule_(genesis),
+      total_power_(genesis.total_power()) {
+  for (const ledger::Validator& v : genesis.validators)
+    powers_.push_back(v.power);
+}
 
 void ByzantineGateways::draw(std::size_t count, bool force_equivocation, bool force_split_lock) {
-  // Random indexes, each with its own random set of behaviours.
-  std::vector<std::size_t> order(gateways_);
-  for (std::size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  for (std::size_t i = order.size(); i > 1; --i)
-    std::swap(order[i - 1], order[rng_.uniform(i)]);
-  for (std::size_t k = 0; k < count; ++k) {
+  // Random indexes; the liars are the first in that order that keep their power below a third
+  // (with unequal powers some cannot lie without breaking what the protocol tolerates). With
+  // equal powers the first order always serves.
+  std::vector<std::size_t> liars;
+  for (int attempt = 0; attempt < 64 && liars.size() < count; ++attempt) {
+    std::vector<std::size_t> order(gateways_);
+    for (std::size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    for (std::size_t i = order.size(); i > 1; --i)
+      std::swap(order[i - 1], order[rng_.uniform(i)]);
+    liars.clear();
+    std::uint64_t power = 0;
+    for (std::size_t k = 0; k < order.size() && liars.size() < count; ++k) {
+      if (3 * (power + powers_[order[k]]) >= total_power_) continue;
+      power += powers_[order[k]];
+      liars.push_back(order[k]);
+    }
+  }
+  if (liars.size() < count) {
+    // Few sets of `count` gateways are light enough: the lightest are one (the caller checked).
+    liars.resize(gateways_);
+    for (std::size_t i = 0; i < gateways_; ++i)
+      liars[i] = i;
+    std::stable_sort(liars.begin(), liars.end(),
+                     [&](std::size_t a, std::size_t b) { return powers_[a] < powers_[b]; });
+    liars.resize(count);
+  }
+  for (std::size_t liar : liars) {
     auto b = static_cast<std::uint32_t>(rng_.uniform(kAllBehaviours + 1));
     if (force_equivocation) b = (b | kEquivocate) & ~kSilence;
     if (force_split_lock) b = (b | kSplitLock) & ~kSilence;
-    behaviours_[order[k]] = b;
+    behaviours_[liar] = b;
   }
 }
 
@@ -97,22 +123,26 @@ bool ByzantineGateways::start_split_lock(std::size_t i, const ledger::Proposal& 
     return false;
   const std::size_t next = schedule_.proposer(p.height, Round{p.round.value() + 1}).value();
   if (next == i || is_byzantine(next)) return false;
-  // A quorum is the least power above 2/3 (every validator has power 1 here).
-  const std::size_t quorum = 2 * gateways_ / 3 + 1;
   std::vector<std::size_t> candidates;
   for (std::size_t o = 0; o < gateways_; ++o) {
     if (o != next && !is_byzantine(o)) candidates.push_back(o);
   }
-  if (candidates.size() < quorum - 1) return false;
   for (std::size_t k = candidates.size(); k > 1; --k)
     std::swap(candidates[k - 1], candidates[rng_.uniform(k)]);
+  // Lockers: correct gateways in that order until, with the attacker's power, they hold a
+  // quorum (more than two thirds of the power).
+  std::uint64_t power = powers_[i];
+  std::size_t locker_count = 0;
+  while (locker_count < candidates.size() && !ledger::has_quorum(power, total_power_))
+    power += powers_[candidates[locker_count++]];
+  if (!ledger::has_quorum(power, total_power_) || locker_count == 0) return false;
   SplitLock attack;
   attack.attacker = i;
   attack.height = p.height;
   attack.round = p.round;
   attack.value = ledger::block_hash(p.block);
   attack.lockers.insert(candidates.begin(),
-                        candidates.begin() + static_cast<std::ptrdiff_t>(quorum - 1));
+                        candidates.begin() + static_cast<std::ptrdiff_t>(locker_count));
   attack.decider = candidates[0];
   ledger::Block other = p.block;
   other.transactions.clear();

@@ -110,6 +110,8 @@ class ByzantineGateways {
   ByzantineHost& host_;
   const bool trace_;
   consensus::ProposerSchedule schedule_;
+  std::vector<std::uint64_t> powers_;
+  std::uint64_t total_power_ = 0;
   std::map<std::size_t, std::uint32_t> behaviours_;
   std::map<std::size_t, bool> silent_now_;
   std::map<std::size_t, crypto::Ed25519KeyPair> keys_;

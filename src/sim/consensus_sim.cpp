@@ -12,6 +12,7 @@
 #include "consensus/message.h"
 #include "consensus/replica.h"
 #include "crypto/random.h"
+#include "crypto/verify_memo.h"
 #include "ledger/genesis.h"
 #include "sim/byzantine.h"
 #include "sim/consensus_checker.h"
@@ -27,6 +28,14 @@ namespace kmchain::sim {
 namespace {
 
 using consensus::Action;
+
+std::vector<std::uint64_t> powers_of(const ledger::Genesis& genesis) {
+  std::vector<std::uint64_t> out;
+  for (const ledger::Validator& v : genesis.validators)
+    out.push_back(v.power);
+  return out;
+}
+
 using consensus::Message;
 using consensus::Replica;
 
@@ -72,7 +81,8 @@ class Simulation final : private ByzantineHost {
       : config_(config),
         rng_(config.seed),
         nodes_(config.gateways),
-        genesis_(sim_genesis(fmt::format("sim-{}", config.seed), config.seed, config.gateways)),
+        genesis_(sim_genesis(fmt::format("sim-{}", config.seed), config.seed, config.gateways,
+                             config.powers)),
         checker_(config.gateways),
         mix_(draw_fault_mix(rng_, config.force_partitions, config.force_crashes)),
         network_(config.gateways, mix_, rng_),
@@ -80,7 +90,8 @@ class Simulation final : private ByzantineHost {
         duration_ms_(config.ticks * kTickMs),
         heal_ms_(duration_ms_ * 2 / 5) {
     KMCHAIN_CHECK(config.gateways >= 1 && config.gateways <= 64);
-    KMCHAIN_CHECK(config.byzantine * 3 < config.gateways || config.byzantine == 0);
+    KMCHAIN_CHECK(config.powers.empty() || config.powers.size() == config.gateways);
+    KMCHAIN_CHECK(byzantine_power_tolerated(powers_of(genesis_), config.byzantine));
     byzantine_.draw(config.byzantine, config.force_equivocation, config.force_split_lock);
     for (Node& n : nodes_) {
       if (mix_.skew_max_ms > 0) {
@@ -407,6 +418,10 @@ class Simulation final : private ByzantineHost {
     result_.messages_dropped = network_.dropped();
     result_.partitions = network_.partitions();
     result_.split_lock_attacks = byzantine_.split_lock_attacks();
+    result_.total_power = genesis_.total_power();
+    for (const ledger::Validator& v : genesis_.validators) {
+      if (byzantine(v.index.value())) result_.byzantine_power += v.power;
+    }
     std::uint64_t min_height = UINT64_MAX;
     std::string lagging;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -464,6 +479,9 @@ class Simulation final : private ByzantineHost {
 }  // namespace
 
 ConsensusSimResult run_consensus_sim(const ConsensusSimConfig& config) {
+  // One message reaches every replica of the run: its signature is checked once.
+  crypto::VerifyMemo memo;
+  crypto::ScopedVerifyMemo scope(memo);
   Simulation sim(config);
   return sim.run();
 }

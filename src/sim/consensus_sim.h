@@ -40,6 +40,9 @@ namespace kmchain::sim {
 struct ConsensusSimConfig {
   std::size_t gateways = 4;
   std::size_t byzantine = 1;
+  // Each gateway's voting power; empty: power 1 each. Byzantine gateways are drawn so that
+  // together they hold less than a third of the power.
+  std::vector<std::uint64_t> powers;
   std::uint64_t seed = 1;
   // Simulated run length in ticks of kTickMs; faults are active for the first 40%, then heal.
   std::uint64_t ticks = 4000;
@@ -78,6 +81,8 @@ struct ConsensusSimResult {
   std::uint64_t partitions = 0;
   std::uint64_t equivocations_detected = 0;
   std::uint64_t split_lock_attacks = 0;
+  std::uint64_t byzantine_power = 0;  // of the gateways drawn to lie, out of total_power
+  std::uint64_t total_power = 0;
   std::uint64_t decode_errors = 0;
   std::uint64_t signatures_verified = 0;
   std::uint64_t max_round = 0;

@@ -3,10 +3,12 @@
 // time, and short timeouts, so that a seed covers many heights and rounds.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "crypto/random.h"
 #include "crypto/sign.h"
@@ -22,16 +24,32 @@ inline crypto::Ed25519KeyPair sim_gateway_key(std::uint64_t seed, std::size_t ga
   return crypto::Ed25519KeyPair::generate(rng);
 }
 
-// P gateways of power 1 with the seed's keys.
-inline ledger::Genesis sim_genesis(std::string name, std::uint64_t seed, std::size_t gateways) {
+// P gateways with the seed's keys, of power 1 unless `powers` gives each its own.
+inline ledger::Genesis sim_genesis(std::string name, std::uint64_t seed, std::size_t gateways,
+                                   const std::vector<std::uint64_t>& powers = {}) {
   ledger::Genesis g;
   g.name = std::move(name);
   g.genesis_time_ms = kSimGenesisTimeMs;
   for (std::size_t i = 0; i < gateways; ++i) {
     g.validators.push_back(ledger::Validator{GatewayId{static_cast<std::uint16_t>(i)},
-                                             sim_gateway_key(seed, i).public_key(), 1});
+                                             sim_gateway_key(seed, i).public_key(),
+                                             i < powers.size() ? powers[i] : 1});
   }
   return g;
+}
+
+// Whether `byzantine` gateways can be chosen among these powers and hold less than a third of
+// the total together (the most the protocol tolerates): the lightest ones are the test.
+inline bool byzantine_power_tolerated(std::vector<std::uint64_t> powers, std::size_t byzantine) {
+  if (byzantine == 0) return true;
+  if (byzantine >= powers.size()) return false;
+  std::sort(powers.begin(), powers.end());
+  std::uint64_t total = 0, lightest = 0;
+  for (std::size_t i = 0; i < powers.size(); ++i) {
+    total += powers[i];
+    if (i < byzantine) lightest += powers[i];
+  }
+  return 3 * lightest < total;
 }
 
 inline ledger::Timeouts sim_timeouts() {

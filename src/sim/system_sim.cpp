@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base/check.h"
+#include "crypto/verify_memo.h"
 #include "sim/consensus_sim.h"
 
 namespace kmchain::sim {
@@ -352,6 +353,9 @@ class SystemSim {
 }  // namespace
 
 SystemSimResult run_system_sim(const SystemSimConfig& config) {
+  // One message reaches every replica of the run: its signature is checked once.
+  crypto::VerifyMemo memo;
+  crypto::ScopedVerifyMemo scope(memo);
   SystemSim sim(config);
   return sim.run();
 }

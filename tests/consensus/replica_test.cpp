@@ -39,7 +39,10 @@ constexpr std::uint64_t kStartMs = kGenesisTimeMs + 1000;
 class Network {
  public:
   explicit Network(std::size_t n, ReplicaConfig config = {})
-      : genesis_(make_genesis(std::vector<std::uint64_t>(n, 1))), config_(config), nodes_(n) {
+      : Network(std::vector<std::uint64_t>(n, 1), config) {}
+  explicit Network(const std::vector<std::uint64_t>& powers, ReplicaConfig config = {})
+      : genesis_(make_genesis(powers)), config_(config), nodes_(powers.size()) {
+    const std::size_t n = powers.size();
     for (std::size_t i = 0; i < n; ++i) {
       boot(i);
       std::vector<Action> out;
@@ -185,6 +188,7 @@ class Network {
 
   // Messages from -> to are dropped while this says so.
   std::function<bool(std::size_t from, std::size_t to)> drop;
+  std::function<bool(std::size_t from, std::size_t to, const Message&)> drop_message;
   std::vector<std::pair<std::size_t, Committed>> commits;
   std::size_t serves = 0;
 
@@ -210,6 +214,9 @@ class Network {
       }
     }
     if (drop && drop(from, to)) return;
+    if (drop_message) {
+      if (auto m = decode_message(bytes); m && drop_message(from, to, *m)) return;
+    }
     in_flight_.push_back(Envelope{from, to, bytes});
   }
 
@@ -578,6 +585,60 @@ TEST(Replica, LaggingReplicaCatchesUpBySync) {
   for (const auto& [i, c] : net.commits)
     by_sync = by_sync || (i == 3 && c.by_sync);
   EXPECT_TRUE(by_sync);
+}
+
+// The liveness bug of a consortium whose quorum is every correct gateway: one replica leaves a
+// round (it saw every precommit) while its own precommit of that round is lost to the others,
+// who then wait for it for good unless it sends them what they lack. Its rebroadcast carries
+// only its current round's messages, and one replica ahead is not the third of the power that
+// lets the others skip rounds.
+TEST(Replica, AReplicaThatLeftARoundSendsTheOthersItsVotesOfIt) {
+  Network net(3);
+  ASSERT_TRUE(net.run_until([&] { return net.all_at_least(1); }));
+  const Height h{net.replica(0).committed_height().value() + 1};
+  auto of_round_zero = [h](const Message& m) {
+    if (const auto* p = std::get_if<ledger::Proposal>(&m))
+      return p->height == h && p->round.value() == 0;
+    if (const auto* v = std::get_if<ledger::Vote>(&m))
+      return v->height == h && v->round.value() == 0;
+    return false;
+  };
+  // Round 0 of height h: no proposal arrives anywhere (all prevote and precommit nil), and
+  // replica 2's precommit reaches nobody - except, after it moved on, in a catch-up.
+  net.drop_message = [&](std::size_t from, std::size_t, const Message& m) {
+    if (!of_round_zero(m)) return false;
+    if (std::holds_alternative<ledger::Proposal>(m)) return true;
+    const auto& v = std::get<ledger::Vote>(m);
+    return from == 2 && v.validator.value() == 2 && v.type == ledger::VoteType::kPrecommit &&
+           net.replica(2).engine().round().value() == 0;
+  };
+  ASSERT_TRUE(net.run_until([&] { return net.replica(2).engine().round().value() >= 1; }));
+  EXPECT_EQ(net.replica(0).engine().round().value(), 0u);
+  // The others are stuck in round 0 without replica 2's precommit; their rebroadcasts tell it
+  // so, and it answers with the round's votes.
+  ASSERT_TRUE(net.run_until([&] { return net.all_at_least(h.value() + 2); }, 20000));
+  EXPECT_GT(net.replica(2).stats().catch_ups_sent, 0u);
+  net.expect_same_chain();
+  net.expect_no_conflicting_votes();
+}
+
+// The same with unequal powers and the quorum exactly reachable: 2+1+1+1 = 5, quorum 4 (more
+// than 10/3), so replicas 1, 2, 3 together (3) are not enough without replica 0.
+TEST(Replica, CatchUpWorksWithUnequalPowers) {
+  Network net(std::vector<std::uint64_t>{2, 1, 1, 1});
+  ASSERT_TRUE(net.run_until([&] { return net.all_at_least(1); }));
+  const Height h{net.replica(1).committed_height().value() + 1};
+  net.drop_message = [&](std::size_t from, std::size_t, const Message& m) {
+    if (const auto* p = std::get_if<ledger::Proposal>(&m))
+      return p->height == h && p->round.value() == 0;
+    const auto* v = std::get_if<ledger::Vote>(&m);
+    return v && v->height == h && v->round.value() == 0 && from == 0 && v->validator.value() == 0 &&
+           v->type == ledger::VoteType::kPrecommit && net.replica(0).engine().round().value() == 0;
+  };
+  ASSERT_TRUE(net.run_until([&] { return net.all_at_least(h.value() + 2); }, 20000));
+  EXPECT_GT(net.replica(0).stats().catch_ups_sent, 0u);
+  net.expect_same_chain();
+  net.expect_no_conflicting_votes();
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "crypto/random.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "crypto/verify_memo.h"
 #include "support/hex.h"
 #include "test_util.h"
 
@@ -132,6 +133,36 @@ TEST(Ed25519, GeneratedKeySignsAndVerifies) {
   EXPECT_EQ(to_hex(pair.sign(message)), to_hex(sig));
   // The seed reproduces the key pair.
   EXPECT_EQ(to_hex(Ed25519KeyPair::from_seed(pair.seed()).public_key()), to_hex(pair.public_key()));
+}
+
+// With a memo installed the verdicts are the same, a tampered byte anywhere is a new entry (so
+// never a remembered "valid"), and only exact repeats are answered from memory.
+TEST(Ed25519, VerifyMemoGivesTheSameVerdicts) {
+  DeterministicRng rng(8033);
+  const Ed25519KeyPair pair = Ed25519KeyPair::generate(rng);
+  const Bytes message{'v', 'o', 't', 'e'};
+  const Ed25519Signature sig = pair.sign(message);
+  VerifyMemo memo;
+  {
+    ScopedVerifyMemo scope(memo);
+    EXPECT_EQ(current_verify_memo(), &memo);
+    for (int round = 0; round < 2; ++round) {
+      EXPECT_TRUE(ed25519_verify(pair.public_key(), message, sig));
+      Bytes tampered = message;
+      flip_bit(tampered, 0);
+      EXPECT_FALSE(ed25519_verify(pair.public_key(), tampered, sig));
+      Ed25519Signature bad_sig = sig;
+      flip_bit(bad_sig, 63, 6);
+      EXPECT_FALSE(ed25519_verify(pair.public_key(), message, bad_sig));
+      Ed25519PublicKey other_key = pair.public_key();
+      flip_bit(other_key, 5);
+      EXPECT_FALSE(ed25519_verify(other_key, message, sig));
+    }
+    EXPECT_EQ(memo.hits(), 4u);  // the second round, from memory
+  }
+  EXPECT_EQ(current_verify_memo(), nullptr);
+  EXPECT_TRUE(ed25519_verify(pair.public_key(), message, sig));
+  EXPECT_EQ(memo.hits(), 4u);  // uninstalled: not consulted
 }
 
 }  // namespace

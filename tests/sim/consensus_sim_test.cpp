@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sim/consensus_sweep.h"
+#include "sim/sim_consortium.h"
 #include "support/sim_faults.h"
 
 namespace kmchain::sim {
@@ -92,6 +94,54 @@ TEST(ConsensusSimChecksCanFail, BrokenRulesAreCaughtWithSevenGatewaysToo) {
 }
 
 #endif
+
+TEST(ConsensusSim, ByzantinePowerToleratedIsLessThanAThird) {
+  EXPECT_TRUE(byzantine_power_tolerated({1, 1, 1, 1}, 1));
+  EXPECT_FALSE(byzantine_power_tolerated({1, 1, 1}, 1));  // 1 of 3 is a third
+  EXPECT_TRUE(byzantine_power_tolerated({3, 3, 2, 1}, 1));
+  EXPECT_FALSE(byzantine_power_tolerated({3, 3, 2, 1}, 2));  // 1 + 2 = 3 of 9
+  EXPECT_TRUE(byzantine_power_tolerated({1, 2, 3, 4, 5, 6}, 3));
+  EXPECT_FALSE(byzantine_power_tolerated({1, 2, 3, 4, 5, 6}, 4));
+  EXPECT_TRUE(byzantine_power_tolerated({5}, 0));
+  EXPECT_FALSE(byzantine_power_tolerated({5, 1}, 2));
+}
+
+// Every consortium of the sweep: the liars it draws hold less than a third of the power, and
+// its unequal powers have a group of exactly two thirds (which is not a quorum).
+TEST(ConsensusSim, SweepConsortiaDrawLiarsBelowAThirdAndSplitAtTwoThirds) {
+  const auto consortia = sweep_consortia();
+  ASSERT_EQ(consortia.size(), 16u);
+  std::uint64_t seeds = 0;
+  for (const SweepConsortium& c : consortia) {
+    seeds += c.seeds;
+    if (c.powers.empty()) continue;
+    std::uint64_t total = 0;
+    for (std::uint64_t p : c.powers)
+      total += p;
+    bool exact_two_thirds = false;
+    for (std::uint32_t subset = 0; subset < (1u << c.powers.size()); ++subset) {
+      std::uint64_t power = 0;
+      for (std::size_t i = 0; i < c.powers.size(); ++i)
+        power += (subset >> i) & 1u ? c.powers[i] : 0;
+      exact_two_thirds = exact_two_thirds || 3 * power == 2 * total;
+    }
+    EXPECT_TRUE(exact_two_thirds) << c.name();
+    EXPECT_GE(c.byzantine, 1u) << c.name();
+    for (std::uint64_t seed : {1u, 2u, 3u}) {
+      ConsensusSimConfig config;
+      config.gateways = c.gateways;
+      config.byzantine = c.byzantine;
+      config.powers = c.powers;
+      config.seed = seed;
+      config.ticks = 600;
+      const ConsensusSimResult r = run_consensus_sim(config);
+      EXPECT_EQ(r.total_power, total);
+      EXPECT_LT(3 * r.byzantine_power, r.total_power) << c.name() << " seed " << seed;
+      EXPECT_GT(r.byzantine_power, 0u) << c.name();
+    }
+  }
+  EXPECT_GE(seeds, 10'000u);
+}
 
 TEST(ConsensusSim, FaultNamesAreTakenOnlyWhereFaultsAreBuiltIn) {
   testing::expect_fault_names<ConsensusSimConfig>(kInjectableFaults, inject_fault);
