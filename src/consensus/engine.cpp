@@ -53,7 +53,7 @@ Engine::Engine(const ledger::Genesis& genesis, const ledger::Hash256& chain_id,
 
 bool Engine::quorum(std::uint64_t power) const {
   // The broken rule counts 2/3 rounded down as enough: 2f of 3f+1 validators.
-  if (KMCHAIN_FAULT(faults_.two_thirds_quorum))
+  if (KMCHAIN_FAULT(faults_(Rule::kTwoThirdsQuorum)))
     return power * 3 >= (total_power_ * 2) - (total_power_ * 2) % 3;
   return ledger::has_quorum(power, total_power_);
 }
@@ -77,6 +77,21 @@ void Engine::start(Height height, const std::optional<SignerState>& restored, st
     // Resume: the same round, step, lock and own messages; re-send what was signed (its WAL
     // record is already durable) and re-arm the timeout of the step.
     signer_ = *restored;
+    if (KMCHAIN_FAULT(faults_(Rule::kRestoreForgetsLock))) {
+      signer_.locked_value.reset();
+      signer_.locked_round.reset();
+    }
+    if (KMCHAIN_FAULT(faults_(Rule::kRestoreForgetsVotes))) {
+      signer_.own_votes.clear();
+      signer_.own_proposal.reset();
+      signer_.step = Step::kPropose;
+      // A valid value of this very round cannot be re-proposed in it (vr < round).
+      if (signer_.valid_round && !(*signer_.valid_round < signer_.round)) {
+        signer_.valid_value.reset();
+        signer_.valid_round.reset();
+        signer_.valid_polka.clear();
+      }
+    }
     // The valid value's polka, so that it can be relayed with a re-proposal (L16, L28).
     for (const ledger::Vote& v : signer_.valid_polka)
       (void)votes_.add(v, signer_.round);
@@ -116,7 +131,7 @@ void Engine::start(Height height, const std::optional<SignerState>& restored, st
 
 // L11-21 StartRound(round).
 void Engine::start_round(Round round, std::uint64_t now_ms, std::vector<EngineAction>& out) {
-  if (round != signer_.round) {
+  if (round != signer_.round && !KMCHAIN_FAULT(faults_(Rule::kStartRoundKeepsVotes))) {
     signer_.own_votes.clear();
     signer_.own_proposal.reset();
   }
@@ -125,11 +140,11 @@ void Engine::start_round(Round round, std::uint64_t now_ms, std::vector<EngineAc
   const Height h = signer_.height;
   if (proposer(h, round) == self_ && !signer_.own_proposal) {
     // L14-19: re-propose the valid value with its round, or a new value with -1.
-    ledger::Block block =
-        signer_.valid_value ? *signer_.valid_value : source_.make_block(h, self_, now_ms);
+    const bool repropose =
+        signer_.valid_value && !KMCHAIN_FAULT(faults_(Rule::kProposeIgnoresValidValue));
+    ledger::Block block = repropose ? *signer_.valid_value : source_.make_block(h, self_, now_ms);
     KMCHAIN_CHECK(block.header.height == h);
-    const std::optional<Round> valid_round =
-        signer_.valid_value ? signer_.valid_round : std::nullopt;
+    const std::optional<Round> valid_round = repropose ? signer_.valid_round : std::nullopt;
     ledger::Proposal p =
         ledger::sign_proposal(key_, chain_id_, h, round, valid_round, std::move(block), self_);
     ++stats_.signed_messages;
@@ -139,7 +154,7 @@ void Engine::start_round(Round round, std::uint64_t now_ms, std::vector<EngineAc
     persist(out);
     out.push_back(Broadcast{std::move(p)});  // L19
     relay_polka(out);
-  } else {
+  } else if (!KMCHAIN_FAULT(faults_(Rule::kNoProposeTimeout))) {
     // L21: schedule OnTimeoutPropose(h, round).
     schedule(TimeoutKind::kPropose, timeouts_.propose(round), out);
   }
@@ -152,14 +167,18 @@ Ignored Engine::on_proposal(const ledger::Proposal& p, std::uint64_t now_ms,
   if (decided_) return Ignored::kDecided;
   const ledger::Validator* v = genesis_.find(p.proposer);
   if (v == nullptr) return Ignored::kUnknownValidator;
-  if (p.proposer != proposer(p.height, p.round)) return Ignored::kNotProposer;
+  if (p.proposer != proposer(p.height, p.round) &&
+      !KMCHAIN_FAULT(faults_(Rule::kSkipProposerCheck)))
+    return Ignored::kNotProposer;
   auto existing = proposals_.find(p.round);
   if (existing != proposals_.end() && existing->second == p) {
     ++stats_.signatures_skipped;
     return Ignored::kDuplicate;
   }
   ++stats_.signatures_verified;
-  if (!ledger::verify_proposal(v->public_key, chain_id_, p)) return Ignored::kBadSignature;
+  if (!KMCHAIN_FAULT(faults_(Rule::kSkipProposalSignature)) &&
+      !ledger::verify_proposal(v->public_key, chain_id_, p))
+    return Ignored::kBadSignature;
   votes_.note_round(p.proposer, p.round);
   if (existing != proposals_.end()) {
     // A second, different signed proposal for one round: the proposer equivocates.
@@ -186,7 +205,9 @@ Ignored Engine::on_vote(const ledger::Vote& vote, std::uint64_t now_ms,
     return Ignored::kDuplicate;
   }
   ++stats_.signatures_verified;
-  if (!ledger::verify_vote(v->public_key, chain_id_, vote)) return Ignored::kBadSignature;
+  if (!KMCHAIN_FAULT(faults_(Rule::kSkipVoteSignature)) &&
+      !ledger::verify_vote(v->public_key, chain_id_, vote))
+    return Ignored::kBadSignature;
   auto known = +[](const void* self, const ledger::Hash256& value) {
     return static_cast<const Engine*>(self)->known_block(value) != nullptr;
   };
@@ -216,17 +237,20 @@ Ignored Engine::on_timeout(const TimeoutIn& t, std::uint64_t now_ms,
     case TimeoutKind::kPropose:
       // L57-60 OnTimeoutPropose: prevote nil.
       if (signer_.step != Step::kPropose) return Ignored::kStale;
+      if (KMCHAIN_FAULT(faults_(Rule::kProposeTimeoutIgnored))) return Ignored::kNone;
       sign_vote(VoteType::kPrevote, std::nullopt, out);
       signer_.step = Step::kPrevote;
       break;
     case TimeoutKind::kPrevote:
       // L61-64 OnTimeoutPrevote: precommit nil.
       if (signer_.step != Step::kPrevote) return Ignored::kStale;
+      if (KMCHAIN_FAULT(faults_(Rule::kPrevoteTimeoutIgnored))) return Ignored::kNone;
       sign_vote(VoteType::kPrecommit, std::nullopt, out);
       signer_.step = Step::kPrecommit;
       break;
     case TimeoutKind::kPrecommit:
       // L65-67 OnTimeoutPrecommit: next round.
+      if (KMCHAIN_FAULT(faults_(Rule::kPrecommitTimeoutIgnored))) return Ignored::kNone;
       start_round(Round{signer_.round.value() + 1}, now_ms, out);
       return Ignored::kNone;
     case TimeoutKind::kRebroadcast:
@@ -268,9 +292,16 @@ bool Engine::valid(const ledger::Block& block, std::uint64_t now_ms) {
   const ledger::Hash256 hash = ledger::block_hash(block);
   auto it = valid_cache_.find(hash);
   if (it != valid_cache_.end()) return it->second;
-  const bool ok = block.header.height == signer_.height && source_.valid(block, now_ms);
+  const bool height_ok =
+      block.header.height == signer_.height || KMCHAIN_FAULT(faults_(Rule::kSkipHeightCheck));
+  const bool ok = height_ok && source_.valid(block, now_ms);
   valid_cache_.emplace(hash, ok);
   return ok;
+}
+
+const ledger::Proposal* Engine::proposal(Round round) const {
+  auto it = proposals_.find(round);
+  return it == proposals_.end() ? nullptr : &it->second;
 }
 
 bool Engine::is_locked_on(const SignerState& s, const ledger::Hash256& hash) {
@@ -281,10 +312,13 @@ bool Engine::is_locked_on(const SignerState& s, const ledger::Hash256& hash) {
 // decision is nil: if valid(v), decide v. The block may be known from any proposal of this
 // height: the precommits name it by hash.
 bool Engine::try_decide(std::uint64_t now_ms, std::vector<EngineAction>& out) {
+  auto enough = [this](std::uint64_t power) {
+    return KMCHAIN_FAULT(faults_(Rule::kDecideOnOneThird)) ? one_third(power) : quorum(power);
+  };
   for (Round r : votes_.rounds()) {
-    if (!quorum(votes_.power_any(r, VoteType::kPrecommit))) continue;
+    if (!enough(votes_.power_any(r, VoteType::kPrecommit))) continue;
     for (const ledger::Hash256& value : votes_.values(r, VoteType::kPrecommit)) {
-      if (!quorum(votes_.power_for(r, VoteType::kPrecommit, value))) continue;
+      if (!enough(votes_.power_for(r, VoteType::kPrecommit, value))) continue;
       const ledger::Block* block = known_block(value);
       if (block == nullptr || !valid(*block, now_ms)) continue;
       decided_ = true;
@@ -299,8 +333,11 @@ bool Engine::try_decide(std::uint64_t now_ms, std::vector<EngineAction>& out) {
 // the highest round that validators holding f+1 power have all reached or passed: at least one
 // of them is correct, so that round is legitimately under way.
 bool Engine::try_round_skip(std::uint64_t now_ms, std::vector<EngineAction>& out) {
+  if (KMCHAIN_FAULT(faults_(Rule::kNoRoundSkip))) return false;
   const std::uint64_t total = total_power_;
   auto enough = +[](std::uint64_t power, std::uint64_t t) { return 3 * power > t; };
+  if (KMCHAIN_FAULT(faults_(Rule::kRoundSkipOnOne)))
+    enough = +[](std::uint64_t power, std::uint64_t) { return power > 0; };
   const std::optional<Round> target = votes_.highest_round_with_power(enough, total);
   if (!target || *target <= signer_.round) return false;
   start_round(*target, now_ms, out);
@@ -317,16 +354,20 @@ bool Engine::on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>
   std::optional<ledger::Hash256> prevote;
   if (!p.valid_round) {
     // L22-27: a new value; prevote it if valid and not locked on something else.
-    const bool lock_allows =
-        !signer_.locked_round || is_locked_on(signer_, id) || KMCHAIN_FAULT(faults_.ignore_lock);
-    if (valid(p.block, now_ms) && lock_allows) prevote = id;
+    const bool lock_allows = !signer_.locked_round || is_locked_on(signer_, id) ||
+                             KMCHAIN_FAULT(faults_(Rule::kIgnoreLock));
+    const bool checked =
+        valid(p.block, now_ms) || KMCHAIN_FAULT(faults_(Rule::kPrevoteInvalidBlock));
+    if (checked && lock_allows) prevote = id;
   } else {
     // L28-33: a re-proposed value with a polka at vr < round; only once that polka is seen.
     const Round vr = *p.valid_round;
     if (!(vr < signer_.round)) return false;
-    if (!quorum(votes_.power_for(vr, VoteType::kPrevote, id))) return false;
+    if (!quorum(votes_.power_for(vr, VoteType::kPrevote, id)) &&
+        !KMCHAIN_FAULT(faults_(Rule::kReproposalWithoutPolka)))
+      return false;
     const bool lock_allows = !signer_.locked_round || *signer_.locked_round <= vr ||
-                             is_locked_on(signer_, id) || KMCHAIN_FAULT(faults_.ignore_lock);
+                             is_locked_on(signer_, id) || KMCHAIN_FAULT(faults_(Rule::kIgnoreLock));
     if (valid(p.block, now_ms) && lock_allows) prevote = id;
   }
   sign_vote(VoteType::kPrevote, prevote, out);
@@ -340,7 +381,8 @@ bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& 
   bool fired = false;
   // L34: 2f+1 prevotes for anything while step = prevote, the first time: OnTimeoutPrevote.
   if (signer_.step == Step::kPrevote && !prevote_timeout_scheduled_.contains(r) &&
-      quorum(votes_.power_any(r, VoteType::kPrevote))) {
+      quorum(votes_.power_any(r, VoteType::kPrevote)) &&
+      !KMCHAIN_FAULT(faults_(Rule::kNoPrevoteTimeout))) {
     prevote_timeout_scheduled_.insert(r);
     schedule(TimeoutKind::kPrevote, timeouts_.prevote(r), out);
     fired = true;
@@ -351,7 +393,10 @@ bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& 
   if (signer_.step != Step::kPropose && it != proposals_.end() && !locked_in_round_.contains(r)) {
     const ledger::Block& block = it->second.block;
     const ledger::Hash256 id = ledger::block_hash(block);
-    if (quorum(votes_.power_for(r, VoteType::kPrevote, id)) && valid(block, now_ms)) {
+    const std::uint64_t for_it = votes_.power_for(r, VoteType::kPrevote, id);
+    const bool polka =
+        KMCHAIN_FAULT(faults_(Rule::kLockOnOneThird)) ? one_third(for_it) : quorum(for_it);
+    if (polka && valid(block, now_ms)) {
       locked_in_round_.insert(r);
       // L42-43 first, so that the record the precommit persists holds the valid value with
       // the lock: a proposer restarted with a lock but no valid value would propose a value it
@@ -370,7 +415,8 @@ bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& 
   }
   // L44-46: 2f+1 PREVOTE(h, r, nil) while step = prevote: precommit nil.
   if (signer_.step == Step::kPrevote &&
-      quorum(votes_.power_for(r, VoteType::kPrevote, std::nullopt))) {
+      quorum(votes_.power_for(r, VoteType::kPrevote, std::nullopt)) &&
+      !KMCHAIN_FAULT(faults_(Rule::kNoNilPrecommit))) {
     sign_vote(VoteType::kPrecommit, std::nullopt, out);
     signer_.step = Step::kPrecommit;
     fired = true;
@@ -383,7 +429,8 @@ bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& 
 bool Engine::on_precommit_quorum(std::vector<EngineAction>& out) {
   const Round r = signer_.round;
   if (precommit_timeout_scheduled_.contains(r) ||
-      !quorum(votes_.power_any(r, VoteType::kPrecommit))) {
+      !quorum(votes_.power_any(r, VoteType::kPrecommit)) ||
+      KMCHAIN_FAULT(faults_(Rule::kNoPrecommitTimeout))) {
     return false;
   }
   precommit_timeout_scheduled_.insert(r);
@@ -446,7 +493,7 @@ CatchUp Engine::catch_up(Round peer_round) const {
 }
 
 void Engine::persist(std::vector<EngineAction>& out) {
-  if (KMCHAIN_FAULT(faults_.skip_wal)) return;
+  if (KMCHAIN_FAULT(faults_(Rule::kSkipWal))) return;
   out.push_back(PersistSigner{signer_});
 }
 

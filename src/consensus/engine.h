@@ -27,6 +27,7 @@
 
 #include "base/fault_injection.h"
 #include "base/ids.h"
+#include "consensus/broken_rules.h"
 #include "consensus/message.h"
 #include "consensus/proposer.h"
 #include "consensus/signer_state.h"
@@ -42,15 +43,8 @@ namespace kmchain::consensus {
 // The chain's timing parameters (ledger/timeouts.h), as every gateway's config gives them.
 using Timeouts = ledger::Timeouts;
 
-// Deliberately broken rules, only for showing that the simulator's checks catch them; empty
-// outside builds with fault injection (base/fault_injection.h).
-struct EngineFaults {
-#if KMCHAIN_FAULTS_ENABLED
-  bool ignore_lock = false;        // L22/L28 prevote any valid proposal, locked or not
-  bool two_thirds_quorum = false;  // a "quorum" of 2/3 rounded down instead of more than 2/3
-  bool skip_wal = false;           // sign and send without persisting the signer state first
-#endif
-};
+// Rules broken on purpose (consensus/broken_rules.h), only in builds with fault injection.
+using EngineFaults = BrokenRules;
 
 enum class TimeoutKind : std::uint8_t {
   kPropose = 1,
@@ -147,6 +141,8 @@ class Engine {
   GatewayId proposer(Height height, Round round) const { return schedule_.proposer(height, round); }
   const VoteKeeper& votes() const { return votes_; }
   const std::vector<ProposalEquivocation>& proposal_evidence() const { return proposal_evidence_; }
+  // The proposal stored for `round` of this height, if any.
+  const ledger::Proposal* proposal(Round round) const;
   const EngineStats& stats() const { return stats_; }
 
   // What a validator whose latest message at this height is of an earlier round than ours

@@ -211,13 +211,41 @@ void Replica::on_commit(const CommitMessage& commit, std::uint64_t now_ms,
   }
   if (h != next()) return;
   ++stats_.certificate_verifications;
-  if (!ledger::verify_commit(genesis_, commit.block, commit.certificate) ||
-      !valid(commit.block, now_ms)) {
+  if (!certified(commit) ||
+      !(valid(commit.block, now_ms) || KMCHAIN_FAULT(config_.faults(Rule::kSyncSkipsValidity)))) {
     ++stats_.bad_commits;
     return;
   }
   ++stats_.commits_by_sync;
   this->commit(commit.block, commit.certificate, true, now_ms, out);
+}
+
+bool Replica::certified(const CommitMessage& commit) const {
+#if KMCHAIN_FAULTS_ENABLED
+  const BrokenRules& broken = config_.faults;
+  if (broken(Rule::kCertificateSkipsSignatures) || broken(Rule::kCertificateShortQuorum) ||
+      broken(Rule::kCertificateAnyBlock)) {
+    // The certificate check with one of its parts left out.
+    const ledger::CommitCertificate& c = commit.certificate;
+    if (!broken(Rule::kCertificateAnyBlock) &&
+        (c.height != commit.block.header.height || c.block != ledger::block_hash(commit.block)))
+      return false;
+    std::uint64_t power = 0;
+    for (const auto& [validator, signature] : c.precommits) {
+      const ledger::Validator* v = genesis_.find(validator);
+      if (v == nullptr) return false;
+      const ledger::Vote precommit{
+          ledger::VoteType::kPrecommit, c.height, c.round, c.block, validator, signature};
+      if (!broken(Rule::kCertificateSkipsSignatures) &&
+          !ledger::verify_vote(v->public_key, chain_id_, precommit))
+        return false;
+      power += v->power;
+    }
+    return broken(Rule::kCertificateShortQuorum) ||
+           ledger::has_quorum(power, genesis_.total_power());
+  }
+#endif
+  return ledger::verify_commit(genesis_, commit.block, commit.certificate).ok();
 }
 
 void Replica::on_timeout(const TimeoutIn& timeout, std::uint64_t now_ms, std::vector<Action>& out) {
@@ -259,22 +287,29 @@ void Replica::run(std::vector<EngineAction>& engine_out, std::uint64_t now_ms,
 
 void Replica::commit(const ledger::Block& block, const ledger::CommitCertificate& certificate,
                      bool by_sync, std::uint64_t now_ms, std::vector<Action>& out) {
-  KMCHAIN_CHECK(block.header.height == next());
+  // With a validity check broken on purpose, a block that fails it may be decided here: the
+  // replica carries on (at the height it was deciding, skipping what the contract refuses) so
+  // that the simulator's checks, not an assertion, report it.
+  const bool checks_broken = KMCHAIN_FAULT(
+      config_.faults(Rule::kSkipHeightCheck) || config_.faults(Rule::kSkipContract) ||
+      config_.faults(Rule::kPrevoteInvalidBlock) || config_.faults(Rule::kSyncSkipsValidity));
+  KMCHAIN_CHECK(block.header.height == next() || checks_broken);
   collect_evidence();
   std::vector<ledger::AppliedTransaction> applied;
   applied.reserve(block.transactions.size());
   for (const ledger::Transaction& tx : block.transactions) {
+    if (checks_broken && !ledger::check(state_, tx)) continue;
     // valid() checked every transaction in this order on this state before any decision.
     applied.push_back(ledger::AppliedTransaction{tx, ledger::apply(state_, tx)});
   }
   state_hash_ = state_.state_hash();
   last_hash_ = ledger::block_hash(block);
   last_timestamp_ms_ = block.header.timestamp_ms;
-  committed_ = block.header.height;
+  committed_ = next();
   (void)mempool_.update(state_, block.transactions);
   // Durable before the next height's first WAL record (actions run in order).
   out.push_back(StoreBlock{StoredBlock{block, certificate, state_hash_}});
-  out.push_back(Committed{block.header.height, certificate.round, last_hash_, state_hash_,
+  out.push_back(Committed{committed_, certificate.round, last_hash_, state_hash_,
                           std::move(applied), by_sync});
   vote_evidence_seen_ = 0;
   proposal_evidence_seen_ = 0;
@@ -327,13 +362,22 @@ ledger::Block Replica::make_block(Height height, GatewayId proposer, std::uint64
 
 bool Replica::valid(const ledger::Block& block, std::uint64_t now_ms) {
   const ledger::BlockHeader& h = block.header;
-  if (h.height != next() || h.previous_hash != last_hash_ || h.state_hash != state_hash_)
+  [[maybe_unused]] const BrokenRules& broken = config_.faults;
+  if (h.height != next() && !KMCHAIN_FAULT(broken(Rule::kSkipHeightCheck))) return false;
+  if (h.previous_hash != last_hash_ && !KMCHAIN_FAULT(broken(Rule::kSkipPreviousHash)))
     return false;
-  if (genesis_.find(h.proposer) == nullptr) return false;
-  if (h.timestamp_ms <= last_timestamp_ms_ || h.timestamp_ms > now_ms + config_.clock_drift_max_ms)
+  if (h.state_hash != state_hash_ && !KMCHAIN_FAULT(broken(Rule::kSkipStateHash))) return false;
+  if (genesis_.find(h.proposer) == nullptr && !KMCHAIN_FAULT(broken(Rule::kSkipProposerKnown)))
     return false;
-  if (block.transactions.size() > config_.block_transactions_max) return false;
-  if (block.transactions.empty()) return true;
+  if (h.timestamp_ms <= last_timestamp_ms_ && !KMCHAIN_FAULT(broken(Rule::kSkipTimestampOrder)))
+    return false;
+  if (h.timestamp_ms > now_ms + config_.clock_drift_max_ms &&
+      !KMCHAIN_FAULT(broken(Rule::kSkipTimestampDrift)))
+    return false;
+  if (block.transactions.size() > config_.block_transactions_max &&
+      !KMCHAIN_FAULT(broken(Rule::kSkipTransactionLimit)))
+    return false;
+  if (block.transactions.empty() || KMCHAIN_FAULT(broken(Rule::kSkipContract))) return true;
   // Every transaction passes the contract on the state its predecessors leave (L22 valid(v)).
   ledger::LedgerState scratch = state_;
   for (const ledger::Transaction& tx : block.transactions) {

@@ -175,6 +175,8 @@ class Replica final : private ValueSource {
   void on_consensus(GatewayId from, const Message& message, Height height, std::uint64_t now_ms,
                     std::vector<Action>& out);
   void on_commit(const CommitMessage& commit, std::uint64_t now_ms, std::vector<Action>& out);
+  // verify_commit: the certificate is for this block, with a quorum of valid signatures.
+  bool certified(const CommitMessage& commit) const;
   void request_sync(GatewayId from, std::uint64_t now_ms, std::vector<Action>& out);
   void help_behind(GatewayId from, const Message& message, Ignored why, std::uint64_t now_ms,
                    std::vector<Action>& out);

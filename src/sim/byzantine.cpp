@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "ledger/certificate.h"
+#include "ledger/contract.h"
 #include "sim/sim_consortium.h"
 
 namespace kmchain::sim {
@@ -13,9 +14,10 @@ namespace kmchain::sim {
 using consensus::Message;
 
 std::string describe_behaviours(std::uint32_t b) {
-  static const char* names[kBehaviourCount] = {"equivocate",   "invalid-votes", "bad-signatures",
-                                               "stale-future", "silence",       "flood",
-                                               "garbage",      "split-lock"};
+  static const char* names[kBehaviourCount] = {
+      "equivocate",  "invalid-votes", "bad-signatures", "stale-future",      "silence",
+      "flood",       "garbage",       "split-lock",     "invalid-proposals", "out-of-turn",
+      "forged-sync", "fake-polka",    "round-ahead"};
   std::string out;
   for (int i = 0; i < kBehaviourCount; ++i) {
     if ((b & (1u << i)) == 0) continue;
@@ -39,7 +41,8 @@ ByzantineGateways::ByzantineGateways(const ledger::Genesis& genesis, std::uint64
     powers_.push_back(v.power);
 }
 
-void ByzantineGateways::draw(std::size_t count, bool force_equivocation, bool force_split_lock) {
+void ByzantineGateways::draw(std::size_t count, bool force_equivocation, bool force_split_lock,
+                             std::uint32_t force_behaviours) {
   // Random indexes; the liars are the first in that order that keep their power below a third
   // (with unequal powers some cannot lie without breaking what the protocol tolerates). With
   // equal powers the first order always serves.
@@ -71,6 +74,7 @@ void ByzantineGateways::draw(std::size_t count, bool force_equivocation, bool fo
     auto b = static_cast<std::uint32_t>(rng_.uniform(kAllBehaviours + 1));
     if (force_equivocation) b = (b | kEquivocate) & ~kSilence;
     if (force_split_lock) b = (b | kSplitLock) & ~kSilence;
+    if (force_behaviours != 0) b = (b | force_behaviours) & ~kSilence;
     behaviours_[liar] = b;
   }
 }
@@ -109,6 +113,75 @@ void ByzantineGateways::note_sent(const Message& m) {
     if (split_ && p->height == split_->height && p->round.value() == split_->round.value() + 1)
       split_->next_value = ledger::block_hash(p->block);
   }
+  if (split_ && host_.faulty_phase()) split_lock_later_round(m);
+}
+
+// Signed by the attacker itself, not by its replica (which decided v with the lockers and moved
+// on): to every correct gateway but the decider.
+void ByzantineGateways::back_value(Round round, const std::optional<ledger::Hash256>& value) {
+  const std::size_t a = split_->attacker;
+  for (ledger::VoteType type : {ledger::VoteType::kPrevote, ledger::VoteType::kPrecommit}) {
+    const Bytes vote = consensus::encode(
+        Message{ledger::sign_vote(key_of(a), chain_id_, type, split_->height, round, value,
+                                  GatewayId{static_cast<std::uint16_t>(a)})});
+    for (std::size_t t = 0; t < gateways_; ++t) {
+      if (t != a && t != split_->decider && !is_byzantine(t)) host_.transmit(a, t, vote);
+    }
+  }
+}
+
+void ByzantineGateways::split_lock_later_round(const Message& m) {
+  Height height;
+  Round round;
+  if (const auto* p = std::get_if<ledger::Proposal>(&m)) {
+    height = p->height;
+    round = p->round;
+    // A fresh block (not v) proposed in a later round: the attacker backs it.
+    const ledger::Hash256 id = ledger::block_hash(p->block);
+    if (height == split_->height && round > split_->round && id != split_->value &&
+        split_->backed.insert(round.value()).second)
+      back_value(round, id);
+  } else if (const auto* v = std::get_if<ledger::Vote>(&m)) {
+    height = v->height;
+    round = v->round;
+    // A later round with nothing fresh to back (no proposal, or v again): the attacker votes
+    // nil, so that the rounds go on without the decider, who is gone, until its own turn.
+    if (height == split_->height && round.value() > split_->round.value() + 1 &&
+        v->type == ledger::VoteType::kPrevote && !split_->backed.contains(round.value()) &&
+        split_->waved_on.insert(round.value()).second)
+      back_value(round, std::nullopt);
+  } else {
+    return;
+  }
+  const std::size_t a = split_->attacker;
+  if (height != split_->height || (behaviours(a) & kFakePolka) == 0) return;
+  // Its turn is this round or the next: its proposal arrives before the others start it.
+  if (schedule_.proposer(height, round).value() != a) round = Round{round.value() + 1};
+  if (round.value() < split_->round.value() + 2 || schedule_.proposer(height, round).value() != a ||
+      !split_->own_turns.insert(round.value()).second)
+    return;
+  // Its own turn while the lockers are locked on v: a fresh block that claims the polka of the
+  // round before, which never happened. Only the check of that polka (L28) keeps the lockers
+  // from unlocking for it.
+  auto fresh = fabricated_block(a, height);
+  if (!fresh) return;
+  const ledger::Hash256 id = ledger::block_hash(*fresh);
+  const Bytes proposal = consensus::encode(
+      Message{ledger::sign_proposal(key_of(a), chain_id_, height, round, Round{round.value() - 1},
+                                    std::move(*fresh), GatewayId{static_cast<std::uint16_t>(a)})});
+  for (std::size_t t = 0; t < gateways_; ++t) {
+    if (t != a && t != split_->decider && !is_byzantine(t)) host_.transmit(a, t, proposal);
+  }
+  split_->backed.insert(round.value());
+  back_value(round, id);
+}
+
+bool ByzantineGateways::is_split_lock_locker_precommit(std::size_t gateway,
+                                                       const Message& m) const {
+  const auto* v = std::get_if<ledger::Vote>(&m);
+  return split_ && v && split_->lockers.contains(gateway) && gateway != split_->decider &&
+         v->validator.value() == gateway && v->type == ledger::VoteType::kPrecommit &&
+         v->height == split_->height && v->round == split_->round && v->block == split_->value;
 }
 
 bool ByzantineGateways::is_split_lock_decider(std::size_t gateway, Height height,
@@ -177,6 +250,10 @@ bool ByzantineGateways::split_lock_send(std::size_t i, const std::vector<std::si
       host_.transmit(i, t, split_->lockers.contains(t) ? split_->proposal : split_->other_proposal);
     return true;
   }
+  if (const auto* c = std::get_if<consensus::CommitMessage>(&m)) {
+    // Its own replica decided v too; it keeps quiet about it, as the decider must.
+    return split_ && split_->attacker == i && c->block.header.height == split_->height;
+  }
   const auto* v = std::get_if<ledger::Vote>(&m);
   if (!v || !split_ || split_->attacker != i || v->height != split_->height ||
       v->validator.value() != i) {
@@ -202,7 +279,204 @@ bool ByzantineGateways::split_lock_send(std::size_t i, const std::vector<std::si
       host_.transmit(i, t, bytes);
     return true;
   }
+  if (v->round.value() > split_->round.value() + 1) {
+    // Later rounds: never help v to a quorum (nil), so that the height is still open when the
+    // attacker's turn comes again.
+    ledger::Vote nil = *v;
+    nil.block.reset();
+    const Bytes bytes = resign_vote(i, nil);
+    for (std::size_t t : to)
+      host_.transmit(i, t, bytes);
+    return true;
+  }
   return false;
+}
+
+bool ByzantineGateways::network_withholds(std::size_t from, std::size_t to,
+                                          const Bytes& bytes) const {
+  if (!split_ || !host_.faulty_phase() || is_byzantine(to)) return false;
+  const bool from_decider = from == split_->decider;
+  const bool locker_to_other = split_->lockers.contains(from) && !split_->lockers.contains(to);
+  if (!from_decider && !locker_to_other) return false;
+  auto decoded = consensus::decode_message(bytes);
+  if (!decoded) return false;
+  if (const auto* c = std::get_if<consensus::CommitMessage>(&*decoded))
+    return from_decider && c->block.header.height == split_->height;
+  if (!locker_to_other) return false;
+  // What the lockers relay of the attacker's round: its prevote for v completes their polka.
+  if (const auto* v = std::get_if<ledger::Vote>(&*decoded)) {
+    return v->height == split_->height && v->round == split_->round &&
+           v->validator.value() == split_->attacker && v->type == ledger::VoteType::kPrevote;
+  }
+  if (const auto* p = std::get_if<ledger::Proposal>(&*decoded))
+    return p->height == split_->height && p->round == split_->round;
+  return false;
+}
+
+void ByzantineGateways::send_all(std::size_t i, const std::vector<std::size_t>& to,
+                                 const Bytes& bytes) {
+  for (std::size_t t : to)
+    host_.transmit(i, t, bytes);
+}
+
+std::optional<ledger::Block> ByzantineGateways::fabricated_block(std::size_t i, Height height) {
+  ledger::BlockHeader h;
+  h.height = height;
+  std::uint64_t previous_ms = kSimGenesisTimeMs;
+  if (height.value() == 1) {
+    h.state_hash = ledger::LedgerState(gateways_).state_hash();
+  } else {
+    // From gateway i's own store: the block before and the state after it.
+    auto previous = host_.stored_block(i, Height{height.value() - 1});
+    if (!previous) return std::nullopt;
+    h.previous_hash = ledger::block_hash(previous->block);
+    h.state_hash = previous->state_hash_after;
+    previous_ms = previous->block.header.timestamp_ms;
+  }
+  h.proposer = GatewayId{static_cast<std::uint16_t>(i)};
+  h.timestamp_ms = std::max(previous_ms, kSimGenesisTimeMs + host_.now_ms()) + 1 + rng_.uniform(5);
+  return ledger::make_block(h, {});
+}
+
+Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal& p) {
+  ledger::BlockHeader h = p.block.header;
+  std::vector<ledger::Transaction> txs = p.block.transactions;
+  switch (rng_.uniform(8)) {
+    case 0:
+      h.previous_hash = random_hash();
+      break;
+    case 1:
+      h.state_hash = random_hash();
+      break;
+    case 2: {
+      // A valid join twice: the contract refuses the second (its node is taken). (A block of
+      // another height cannot be proposed at all: decode_proposal binds the two heights.)
+      const consensus::Replica* replica = host_.replica_of(i);
+      if (replica == nullptr) break;
+      auto placement = replica->state().table().assign(GatewayId{static_cast<std::uint16_t>(i)});
+      if (!placement) break;
+      ledger::Transaction tx{};
+      tx.op = ledger::Operation::kJoin;
+      tx.node = NodeId{(static_cast<std::uint32_t>(i) << 24) | 0xE00000u |
+                       static_cast<std::uint32_t>(rng_.uniform(0xFFFFF))};
+      tx.set = placement->set;
+      rng_.fill(tx.commitment);
+      tx.refresh_key = rng_.key128();
+      txs.assign({tx, tx});
+      break;
+    }
+    case 3:
+      h.proposer = GatewayId{static_cast<std::uint16_t>(gateways_ + 7)};
+      break;
+    case 4:
+      // No later than the previous block (the genesis time at height 1).
+      if (auto previous = host_.stored_block(i, Height{h.height.value() - 1}))
+        h.timestamp_ms = previous->block.header.timestamp_ms;
+      else
+        h.timestamp_ms = kSimGenesisTimeMs;
+      break;
+    case 5:
+      h.timestamp_ms += 3'600'000;  // an hour ahead of every clock
+      break;
+    case 6: {
+      // One more join than a block may carry, each valid after the ones before it.
+      const consensus::Replica* replica = host_.replica_of(i);
+      if (replica == nullptr) break;
+      ledger::LedgerState scratch = replica->state();
+      txs.clear();
+      const auto origin = GatewayId{static_cast<std::uint16_t>(i)};
+      for (std::size_t k = 0; k <= kSimBlockTransactionsMax; ++k) {
+        auto placement = scratch.table().assign(origin);
+        if (!placement) break;
+        ledger::Transaction tx{};
+        tx.op = ledger::Operation::kJoin;
+        tx.node = NodeId{(static_cast<std::uint32_t>(i) << 24) | 0xF00000u |
+                         static_cast<std::uint32_t>(rng_.uniform(0xFFFFF))};
+        tx.set = placement->set;
+        rng_.fill(tx.commitment);
+        tx.refresh_key = rng_.key128();
+        if (!ledger::check(scratch, tx)) continue;
+        (void)ledger::apply(scratch, tx);
+        txs.push_back(tx);
+      }
+      break;
+    }
+    default: {
+      // A leave of a node that is not a member: the contract refuses it.
+      ledger::Transaction tx{};
+      tx.op = ledger::Operation::kLeave;
+      tx.node = NodeId{static_cast<std::uint32_t>(rng_.u64())};
+      tx.set = SetId{1};
+      rng_.fill(tx.commitment);
+      tx.refresh_key = rng_.key128();
+      txs.push_back(tx);
+      break;
+    }
+  }
+  return consensus::encode(
+      Message{ledger::sign_proposal(key_of(i), chain_id_, p.height, p.round, p.valid_round,
+                                    ledger::make_block(h, txs), p.proposer)});
+}
+
+// Proposals for the round of `v`: one signed by this gateway as itself when it is not that
+// round's proposer, one in the proposer's name but signed by this gateway.
+void ByzantineGateways::send_out_of_turn(std::size_t i, const std::vector<std::size_t>& to,
+                                         const ledger::Vote& v) {
+  auto block = fabricated_block(i, v.height);
+  if (!block) return;
+  const auto self = GatewayId{static_cast<std::uint16_t>(i)};
+  const GatewayId proposer = schedule_.proposer(v.height, v.round);
+  if (proposer == self) return;
+  send_all(i, to,
+           consensus::encode(Message{ledger::sign_proposal(key_of(i), chain_id_, v.height, v.round,
+                                                           std::nullopt, *block, self)}));
+  ledger::Proposal named =
+      ledger::sign_proposal(key_of(i), chain_id_, v.height, v.round, std::nullopt, *block, self);
+  named.proposer = proposer;  // the signature stays this gateway's
+  send_all(i, to, consensus::encode(Message{named}));
+}
+
+// A block at `height` that no quorum decided, with a certificate that is forged (every
+// validator's precommit, signatures made up), short (this gateway's own real precommit alone)
+// or borrowed (the real certificate of the block before).
+void ByzantineGateways::send_forged_commit(std::size_t i, const std::vector<std::size_t>& to,
+                                           Height height) {
+  auto block = fabricated_block(i, height);
+  if (!block) return;
+  const ledger::Hash256 id = ledger::block_hash(*block);
+  ledger::CommitCertificate c{height, Round{0}, id, {}};
+  switch (rng_.uniform(3)) {
+    case 0:
+      for (std::size_t g = 0; g < gateways_; ++g) {
+        crypto::Ed25519Signature sig{};
+        rng_.fill(sig);
+        if (g == i) {
+          sig = ledger::sign_vote(key_of(i), chain_id_, ledger::VoteType::kPrecommit, height,
+                                  Round{0}, id, GatewayId{static_cast<std::uint16_t>(i)})
+                    .signature;
+        }
+        c.precommits.emplace_back(GatewayId{static_cast<std::uint16_t>(g)}, sig);
+      }
+      break;
+    case 1:
+      c.precommits.emplace_back(
+          GatewayId{static_cast<std::uint16_t>(i)},
+          ledger::sign_vote(key_of(i), chain_id_, ledger::VoteType::kPrecommit, height, Round{0},
+                            id, GatewayId{static_cast<std::uint16_t>(i)})
+              .signature);
+      break;
+    default: {
+      if (height.value() < 2) return;
+      auto previous = host_.stored_block(i, Height{height.value() - 1});
+      if (!previous) return;
+      c = previous->certificate;
+      break;
+    }
+  }
+  const Bytes bytes = consensus::encode(Message{consensus::CommitMessage{*block, c}});
+  for (std::size_t t : to) {
+    if (rng_.uniform(2) == 0) host_.transmit(i, t, bytes);
+  }
 }
 
 void ByzantineGateways::send(std::size_t i, const std::vector<std::size_t>& to,
@@ -214,6 +488,33 @@ void ByzantineGateways::send(std::size_t i, const std::vector<std::size_t>& to,
   const Message& m = *decoded;
   if ((b & kSplitLock) && split_lock_send(i, to, m)) return;
   const auto self = GatewayId{static_cast<std::uint16_t>(i)};
+  if (const auto* p = std::get_if<ledger::Proposal>(&m); p && p->proposer == self) {
+    if ((b & kInvalidProposals) && rng_.uniform(2) == 0) {
+      send_all(i, to, invalid_proposal(i, *p));
+      return;
+    }
+    if ((b & kFakePolka) && p->round.value() >= 1 && !p->valid_round && rng_.uniform(2) == 0) {
+      // A fresh block claiming the polka of the round before, which never happened.
+      send_all(i, to,
+               consensus::encode(
+                   Message{ledger::sign_proposal(key_of(i), chain_id_, p->height, p->round,
+                                                 Round{p->round.value() - 1}, p->block, self)}));
+      return;
+    }
+  }
+  if (const auto* v = std::get_if<ledger::Vote>(&m); v && v->validator == self) {
+    if (b & kRoundAhead) {
+      // One validator two rounds ahead is not the third of the power that lets correct
+      // gateways skip there (L55): they must not leave a round that may still decide for it.
+      ledger::Vote ahead = *v;
+      ahead.type = ledger::VoteType::kPrevote;
+      ahead.round = Round{v->round.value() + 2};
+      ahead.block.reset();
+      send_all(i, to, resign_vote(i, ahead));
+    }
+    if ((b & kOutOfTurn) && rng_.uniform(3) == 0) send_out_of_turn(i, to, *v);
+    if ((b & kForgedSync) && rng_.uniform(4) == 0) send_forged_commit(i, to, v->height);
+  }
   for (std::size_t t : to) {
     Bytes out = bytes;
     if (b & kEquivocate) {

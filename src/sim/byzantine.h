@@ -16,6 +16,7 @@
 
 #include "consensus/message.h"
 #include "consensus/proposer.h"
+#include "consensus/replica.h"
 #include "consensus/storage.h"
 #include "crypto/random.h"
 #include "crypto/sign.h"
@@ -32,12 +33,17 @@ enum Behaviour : std::uint32_t {
   kFlood = 1u << 5,
   kGarbage = 1u << 6,
   kSplitLock = 1u << 7,
+  kInvalidProposals = 1u << 8,  // its proposals break one validity rule each
+  kOutOfTurn = 1u << 9,         // proposals in rounds not its own, or in the proposer's name
+  kForgedSync = 1u << 10,       // blocks with forged, short or borrowed commit certificates
+  kFakePolka = 1u << 11,        // re-proposals with a valid round whose polka never happened
+  kRoundAhead = 1u << 12,       // with each vote, a vote two rounds on: always ahead
 };
-inline constexpr int kBehaviourCount = 8;
+inline constexpr int kBehaviourCount = 13;
 inline constexpr std::uint32_t kAllBehaviours = (1u << kBehaviourCount) - 1;
 std::string describe_behaviours(std::uint32_t behaviours);
 
-// What the simulator offers its liars: the network, and the time.
+// What the simulator offers its liars: the network, the time, and their own ledger.
 class ByzantineHost {
  public:
   virtual ~ByzantineHost() = default;
@@ -45,6 +51,11 @@ class ByzantineHost {
   virtual void transmit(std::size_t from, std::size_t to, const Bytes& bytes) = 0;
   virtual bool faulty_phase() const = 0;
   virtual std::uint64_t now_ms() const = 0;
+  // Gateway i's replica while it runs (a liar forges from what its own replica knows).
+  virtual const consensus::Replica* replica_of(std::size_t i) const = 0;
+  // Block `height` of gateway i's store, if it has it.
+  virtual std::optional<consensus::StoredBlock> stored_block(std::size_t i,
+                                                             Height height) const = 0;
 };
 
 class ByzantineGateways {
@@ -53,7 +64,8 @@ class ByzantineGateways {
                     ByzantineHost& host, bool trace);
 
   // Makes `count` gateways chosen at random Byzantine, each with a random set of behaviours.
-  void draw(std::size_t count, bool force_equivocation, bool force_split_lock);
+  void draw(std::size_t count, bool force_equivocation, bool force_split_lock,
+            std::uint32_t force_behaviours = 0);
   bool is_byzantine(std::size_t gateway) const { return behaviours_.contains(gateway); }
   std::uint32_t behaviours(std::size_t gateway) const;
   // "gateway 2 byzantine: flood+silence; ..." for the run's description.
@@ -61,11 +73,19 @@ class ByzantineGateways {
 
   // What Byzantine gateway `from` sends when its replica sends `bytes` to `to`.
   void send(std::size_t from, const std::vector<std::size_t>& to, const Bytes& bytes);
-  // A correct gateway sent `m` (the split-lock attack watches the next round's proposal).
+  // A correct gateway sent `m` (the split-lock attack watches the later rounds of its height).
   void note_sent(const consensus::Message& m);
   // Whether a correct gateway that just decided `height` is the split-lock attack's decider,
   // which must now be cut off before it tells the others.
   bool is_split_lock_decider(std::size_t gateway, Height height, bool by_sync) const;
+  // Whether the network, on the split-lock attacker's side, loses this message while faults
+  // last: the attacker's prevote for v and its proposal as a locker relays them to a gateway
+  // that is not one (with them the others would see the lockers' polka), and the block the
+  // decider hands on (which would give the others v).
+  bool network_withholds(std::size_t from, std::size_t to, const Bytes& bytes) const;
+  // Whether `m`, sent by correct gateway `gateway`, is a split-lock locker's precommit for the
+  // attacked value: it is locked now (the moment to restart it, for the WAL's lock rule).
+  bool is_split_lock_locker_precommit(std::size_t gateway, const consensus::Message& m) const;
   // A burst against every bound from Byzantine gateway `from`, whose chain ends with `last`.
   void flood(std::size_t from, Height next, const std::optional<consensus::StoredBlock>& last);
   void toggle_silence(std::size_t gateway) { silent_now_[gateway] = !silent_now_[gateway]; }
@@ -94,12 +114,26 @@ class ByzantineGateways {
     std::set<std::size_t> lockers;
     std::size_t decider = 0;
     std::optional<ledger::Hash256> next_value;  // the proposal of round r+1, once sent
+    std::set<std::uint32_t> backed;             // later rounds whose fresh block it voted for
+    std::set<std::uint32_t> own_turns;          // later rounds it proposed in itself
+    std::set<std::uint32_t> waved_on;           // later rounds it voted nil in
   };
 
   crypto::Ed25519KeyPair& key_of(std::size_t i);
   ledger::Hash256 random_hash();
   Bytes resign_vote(std::size_t i, ledger::Vote v);
   bool start_split_lock(std::size_t i, const ledger::Proposal& p);
+  // A proposal's block broken in one of the ways valid(v) refuses, re-signed.
+  Bytes invalid_proposal(std::size_t i, const ledger::Proposal& p);
+  // A valid-looking empty block at `height` on gateway i's chain, if it has the one before.
+  std::optional<ledger::Block> fabricated_block(std::size_t i, Height height);
+  // The attack's later rounds, driven by what correct gateways send: the attacker's prevote and
+  // precommit for any fresh block proposed there, and its own fake-polka proposals.
+  void split_lock_later_round(const consensus::Message& m);
+  void back_value(Round round, const std::optional<ledger::Hash256>& value);
+  void send_out_of_turn(std::size_t i, const std::vector<std::size_t>& to, const ledger::Vote& v);
+  void send_forged_commit(std::size_t i, const std::vector<std::size_t>& to, Height height);
+  void send_all(std::size_t i, const std::vector<std::size_t>& to, const Bytes& bytes);
   bool split_lock_send(std::size_t i, const std::vector<std::size_t>& to,
                        const consensus::Message& m);
 

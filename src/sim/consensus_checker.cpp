@@ -3,18 +3,65 @@
 #include <fmt/format.h>
 
 #include "base/check.h"
+#include "ledger/certificate.h"
 #include "ledger/contract.h"
+#include "ledger/proposal.h"
 
 namespace kmchain::sim {
 
-std::optional<Violation> ConsensusChecker::on_commit(std::size_t node,
+ConsensusChecker::ConsensusChecker(const ledger::Genesis& genesis, ChainRules rules)
+    : genesis_(genesis),
+      chain_id_(genesis.chain_id()),
+      rules_(rules),
+      schedule_(genesis),
+      state_(genesis.validators.size()) {}
+
+std::optional<Violation> ConsensusChecker::check_header(Height at,
+                                                        const consensus::StoredBlock& stored,
+                                                        std::uint64_t now_ms) const {
+  const ledger::BlockHeader& h = stored.block.header;
+  auto bad = [&](std::string what) {
+    return Violation{"header", fmt::format("height {}: {}", at.value(), what), now_ms};
+  };
+  if (h.height != at) return bad(fmt::format("the header says height {}", h.height.value()));
+  const bool first = at.value() == 1;
+  const ledger::Hash256 previous =
+      first ? ledger::Hash256{} : decided_.at(Height{at.value() - 1}).first;
+  if (h.previous_hash != previous) return bad("the previous hash is not the reference block's");
+  if (h.state_hash != state_.state_hash())
+    return bad("the state hash is not the reference state's before it");
+  if (h.transactions_root != ledger::transactions_root(stored.block.transactions))
+    return bad("the transactions root is not its transactions'");
+  if (genesis_.find(h.proposer) == nullptr)
+    return bad(fmt::format("the proposer {} is not a validator", h.proposer.value()));
+  const std::uint64_t previous_time =
+      first ? genesis_.genesis_time_ms
+            : blocks_.at(Height{at.value() - 1}).block.header.timestamp_ms;
+  if (h.timestamp_ms <= previous_time) return bad("the timestamp does not follow the previous one");
+  if (h.timestamp_ms > genesis_.genesis_time_ms + now_ms + rules_.timestamp_slack_ms)
+    return bad("the timestamp is ahead of every clock by more than the allowed drift");
+  if (stored.block.transactions.size() > rules_.block_transactions_max)
+    return bad(
+        fmt::format("{} transactions, more than the limit", stored.block.transactions.size()));
+  return std::nullopt;
+}
+
+std::optional<Violation> ConsensusChecker::on_commit(std::size_t node, Height at,
                                                      const consensus::StoredBlock& stored,
                                                      std::uint64_t now_ms) {
-  const Height h = stored.block.header.height;
+  const Height h = at;
   const ledger::Hash256 hash = ledger::block_hash(stored.block);
+  if (!ledger::verify_commit(genesis_, stored.block, stored.certificate).ok()) {
+    return Violation{"certificate",
+                     fmt::format("gateway {} stored height {} with a certificate that is not a "
+                                 "quorum of valid precommits for it",
+                                 node, h.value()),
+                     now_ms};
+  }
   auto it = decided_.find(h);
   if (it == decided_.end()) {
     KMCHAIN_CHECK(h.value() == decided_.size() + 1);  // a gateway commits in height order
+    if (auto v = check_header(h, stored, now_ms)) return v;
     for (std::size_t i = 0; i < stored.block.transactions.size(); ++i) {
       const ledger::Transaction& tx = stored.block.transactions[i];
       auto verdict = ledger::check(state_, tx);
@@ -41,6 +88,28 @@ std::optional<Violation> ConsensusChecker::on_commit(std::size_t node,
     return Violation{
         "state-hash",
         fmt::format("gateway {} has another state hash after height {}", node, h.value()), now_ms};
+  }
+  return std::nullopt;
+}
+
+std::optional<Violation> ConsensusChecker::on_kept(std::size_t node, const consensus::Message& m,
+                                                   std::uint64_t now_ms) const {
+  auto forged = [&](std::string what) {
+    return Violation{"forged-accepted", fmt::format("gateway {} kept {}", node, what), now_ms};
+  };
+  if (const auto* p = std::get_if<ledger::Proposal>(&m)) {
+    const ledger::Validator* v = genesis_.find(p->proposer);
+    if (v == nullptr || !ledger::verify_proposal(v->public_key, chain_id_, *p))
+      return forged(fmt::format("a proposal of height {} round {} with a wrong signature",
+                                p->height.value(), p->round.value()));
+    if (schedule_.proposer(p->height, p->round) != p->proposer)
+      return forged(fmt::format("a proposal of height {} round {} from {}, not its proposer",
+                                p->height.value(), p->round.value(), p->proposer.value()));
+  } else if (const auto* vote = std::get_if<ledger::Vote>(&m)) {
+    const ledger::Validator* v = genesis_.find(vote->validator);
+    if (v == nullptr || !ledger::verify_vote(v->public_key, chain_id_, *vote))
+      return forged(fmt::format("a vote of height {} round {} with a wrong signature",
+                                vote->height.value(), vote->round.value()));
   }
   return std::nullopt;
 }

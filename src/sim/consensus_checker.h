@@ -7,6 +7,17 @@
 //   state-hash   every gateway's state hash after height h is the reference one
 //   double-sign  no correct gateway signs two different proposals or votes for one height,
 //                round and step (checked on what actually leaves it)
+//   header       every final block's header against the reference chain: its height is its
+//                place, its previous hash the reference block's before it, its state hash the
+//                reference state's before it, its transactions root its transactions', its
+//                proposer a validator, its timestamp after the previous one and not ahead of
+//                the clock by more than the allowed drift, and at most the block limit of
+//                transactions
+//   certificate  every gateway's stored certificate is a quorum of valid precommits for the
+//                block it stores
+//   forged-accepted  (by the simulators, with accepted()) no correct gateway keeps a proposal
+//                or vote whose signature is wrong, or a proposal from a validator that is not
+//                the round's proposer
 #pragma once
 
 #include <cstddef>
@@ -18,7 +29,9 @@
 #include <utility>
 
 #include "consensus/message.h"
+#include "consensus/proposer.h"
 #include "consensus/storage.h"
+#include "ledger/genesis.h"
 #include "ledger/ledger_state.h"
 
 namespace kmchain::sim {
@@ -29,13 +42,26 @@ struct Violation {
   std::uint64_t at_ms = 0;
 };
 
+// What a final block must satisfy, as every gateway's configuration says.
+struct ChainRules {
+  std::size_t block_transactions_max = 256;
+  // How far ahead of the simulated clock a timestamp may be: the replicas' allowed drift plus
+  // the largest clock skew of the run.
+  std::uint64_t timestamp_slack_ms = 10'000;
+};
+
 class ConsensusChecker {
  public:
-  explicit ConsensusChecker(std::size_t gateways) : state_(gateways) {}
+  ConsensusChecker(const ledger::Genesis& genesis, ChainRules rules);
 
-  // A block gateway `node` made final (in height order per gateway).
-  std::optional<Violation> on_commit(std::size_t node, const consensus::StoredBlock& stored,
-                                     std::uint64_t now_ms);
+  // A block gateway `node` made final as its `at`-th (in height order per gateway); `now_ms`
+  // is simulated time since the genesis.
+  std::optional<Violation> on_commit(std::size_t node, Height at,
+                                     const consensus::StoredBlock& stored, std::uint64_t now_ms);
+  // A message a correct gateway received and kept (its engine stored it): none may carry a
+  // wrong signature or come from a validator that is not the round's proposer.
+  std::optional<Violation> on_kept(std::size_t node, const consensus::Message& m,
+                                   std::uint64_t now_ms) const;
   // A message a correct gateway sends: none may conflict with one it signed before.
   std::optional<Violation> on_signed(std::size_t node, const consensus::Message& m,
                                      std::uint64_t now_ms);
@@ -48,6 +74,13 @@ class ConsensusChecker {
 
  private:
   using Key = std::tuple<std::size_t, std::uint64_t, std::uint32_t, int>;
+  std::optional<Violation> check_header(Height at, const consensus::StoredBlock& stored,
+                                        std::uint64_t now_ms) const;
+
+  const ledger::Genesis genesis_;
+  const ledger::Hash256 chain_id_;
+  const ChainRules rules_;
+  consensus::ProposerSchedule schedule_;
   ledger::LedgerState state_;
   std::map<Height, std::pair<ledger::Hash256, ledger::Hash256>> decided_;
   std::map<Height, consensus::StoredBlock> blocks_;

@@ -59,6 +59,7 @@ enum class EventKind : std::uint8_t {
   kHeal,
   kFlood,
   kSilenceToggle,
+  kCrash,
 };
 
 struct Event {
@@ -83,7 +84,7 @@ class Simulation final : private ByzantineHost {
         nodes_(config.gateways),
         genesis_(sim_genesis(fmt::format("sim-{}", config.seed), config.seed, config.gateways,
                              config.powers)),
-        checker_(config.gateways),
+        checker_(genesis_, ChainRules{kSimBlockTransactionsMax, kSimTimestampSlackMs}),
         mix_(draw_fault_mix(rng_, config.force_partitions, config.force_crashes)),
         network_(config.gateways, mix_, rng_),
         byzantine_(genesis_, config.seed, rng_, *this, config.trace),
@@ -92,7 +93,8 @@ class Simulation final : private ByzantineHost {
     KMCHAIN_CHECK(config.gateways >= 1 && config.gateways <= 64);
     KMCHAIN_CHECK(config.powers.empty() || config.powers.size() == config.gateways);
     KMCHAIN_CHECK(byzantine_power_tolerated(powers_of(genesis_), config.byzantine));
-    byzantine_.draw(config.byzantine, config.force_equivocation, config.force_split_lock);
+    byzantine_.draw(config.byzantine, config.force_equivocation, config.force_split_lock,
+                    config.force_behaviours);
     for (Node& n : nodes_) {
       if (mix_.skew_max_ms > 0) {
         n.skew_ms = static_cast<std::int64_t>(rng_.uniform(2 * mix_.skew_max_ms + 1)) -
@@ -129,6 +131,7 @@ class Simulation final : private ByzantineHost {
  private:
   // ByzantineHost
   void transmit(std::size_t from, std::size_t to, const Bytes& bytes) override {
+    if (!byzantine(from) && byzantine_.network_withholds(from, to, bytes)) return;
     for (std::uint64_t delay : network_.deliveries(from, to, faulty_phase())) {
       Event e{EventKind::kDeliver, to, from};
       e.bytes = bytes;
@@ -137,6 +140,13 @@ class Simulation final : private ByzantineHost {
   }
   bool faulty_phase() const override { return now_ms_ < heal_ms_; }
   std::uint64_t now_ms() const override { return now_ms_; }
+  const Replica* replica_of(std::size_t i) const override {
+    const Node& n = nodes_[i];
+    return n.up ? n.replica.get() : nullptr;
+  }
+  std::optional<consensus::StoredBlock> stored_block(std::size_t i, Height height) const override {
+    return nodes_[i].store.get(height);
+  }
 
   std::uint64_t local_now(const Node& n) const {
     return static_cast<std::uint64_t>(static_cast<std::int64_t>(kSimGenesisTimeMs + now_ms_) +
@@ -152,7 +162,7 @@ class Simulation final : private ByzantineHost {
     consensus::ReplicaConfig rc;
     rc.timeouts = sim_timeouts();
     if (!byzantine(i)) rc.faults = config_.faults;  // empty without fault injection
-    rc.block_transactions_max = 64;
+    rc.block_transactions_max = kSimBlockTransactionsMax;
     n.replica = std::make_unique<Replica>(genesis_, sim_gateway_key(config_.seed, i),
                                           GatewayId{static_cast<std::uint16_t>(i)}, rc);
     for (std::uint64_t h = 1; h <= n.store.height().value(); ++h) {
@@ -197,6 +207,10 @@ class Simulation final : private ByzantineHost {
     if (auto decoded = consensus::decode_message(bytes)) {
       if (auto v = checker_.on_signed(from, *decoded, now_ms_)) result_.violations.push_back(*v);
       note_proposal(*decoded);
+      // Once: a restarted locker sends its precommit again.
+      if (config_.restart_lockers && byzantine_.is_split_lock_locker_precommit(from, *decoded) &&
+          lockers_restarted_.emplace(from, std::get<ledger::Vote>(*decoded).height.value()).second)
+        push(now_ms_ + 1, Event{EventKind::kCrash, from, 0, nodes_[from].epoch});
     }
     if (config_.trace) trace(from, "  sends " + describe_message(bytes));
     for (std::size_t t : to)
@@ -276,7 +290,7 @@ class Simulation final : private ByzantineHost {
       // Blocks this gateway stored before a crash kept it from reporting them come first.
       const std::uint64_t known = checker_.height();
       for (std::uint64_t h = std::min(known + 1, c->height.value()); h <= c->height.value(); ++h) {
-        if (auto v = checker_.on_commit(i, n.store.at(Height{h}), now_ms_))
+        if (auto v = checker_.on_commit(i, Height{h}, n.store.at(Height{h}), now_ms_))
           result_.violations.push_back(*v);
       }
       auto first = first_proposal_ms_.find(c->height);
@@ -300,6 +314,7 @@ class Simulation final : private ByzantineHost {
         std::vector<Action> out;
         n.replica->on_message(GatewayId{static_cast<std::uint16_t>(e.from)}, e.bytes, local_now(n),
                               out);
+        check_kept(e.node, e.bytes);
         if (config_.trace)
           trace(e.node, fmt::format("from {} {}", e.from, describe_message(e.bytes)));
         execute(e.node, out, true);
@@ -342,11 +357,34 @@ class Simulation final : private ByzantineHost {
         flood(e.node);
         push(now_ms_ + 300 + rng_.uniform(700), Event{EventKind::kFlood, e.node});
         return;
+      case EventKind::kCrash: {
+        Node& n = nodes_[e.node];
+        if (n.up && e.epoch == n.epoch) crash(e.node);
+        return;
+      }
       case EventKind::kSilenceToggle:
         byzantine_.toggle_silence(e.node);
         push(now_ms_ + 500 + rng_.uniform(3000), Event{EventKind::kSilenceToggle, e.node});
         return;
     }
+  }
+
+  // What a correct gateway's engine kept of a message just delivered: never a forgery.
+  void check_kept(std::size_t i, const Bytes& bytes) {
+    const Node& n = nodes_[i];
+    if (byzantine(i) || !n.replica) return;
+    auto decoded = consensus::decode_message(bytes);
+    if (!decoded) return;
+    const consensus::Engine& engine = n.replica->engine();
+    bool kept = false;
+    if (const auto* p = std::get_if<ledger::Proposal>(&*decoded)) {
+      const ledger::Proposal* stored = engine.proposal(p->round);
+      kept = p->height == engine.height() && stored != nullptr && *stored == *p;
+    } else if (const auto* v = std::get_if<ledger::Vote>(&*decoded)) {
+      kept = v->height == engine.height() && engine.votes().contains(*v);
+    }
+    if (!kept) return;
+    if (auto v = checker_.on_kept(i, *decoded, now_ms_)) result_.violations.push_back(*v);
   }
 
   void flood(std::size_t i) {
@@ -473,6 +511,7 @@ class Simulation final : private ByzantineHost {
   std::map<std::size_t, std::uint32_t> next_node_;
   std::map<Height, std::uint64_t> first_proposal_ms_;
   std::set<Height> latency_recorded_;
+  std::set<std::pair<std::size_t, std::uint64_t>> lockers_restarted_;  // (gateway, height)
   ConsensusSimResult result_;
 };
 
@@ -488,24 +527,76 @@ ConsensusSimResult run_consensus_sim(const ConsensusSimConfig& config) {
 
 bool inject_fault(std::string_view name, ConsensusSimConfig& config) {
   if (name == "none") return true;
+  const std::optional<consensus::Rule> rule = consensus::rule_from_name(name);
+  if (!rule) return false;
 #if !KMCHAIN_FAULTS_ENABLED
   (void)config;
   return false;
 #else
-  if (name == "ignore-lock") {
-    config.faults.ignore_lock = true;
-    config.force_split_lock = true;
-  } else if (name == "two-thirds-quorum") {
-    config.faults.two_thirds_quorum = true;
-    config.force_equivocation = true;
-  } else if (name == "skip-wal") {
-    config.faults.skip_wal = true;
-    config.force_crashes = true;
-  } else {
-    return false;
+  using consensus::Rule;
+  config.faults.set(*rule);
+  // What it takes for the broken rule to matter.
+  switch (*rule) {
+    case Rule::kIgnoreLock:
+    case Rule::kProposeIgnoresValidValue:
+      config.force_split_lock = true;
+      break;
+    case Rule::kReproposalWithoutPolka:
+      config.force_split_lock = true;
+      config.force_behaviours |= kFakePolka;
+      break;
+    case Rule::kRestoreForgetsLock:
+      config.force_split_lock = true;
+      config.restart_lockers = true;
+      break;
+    case Rule::kTwoThirdsQuorum:
+    case Rule::kLockOnOneThird:
+    case Rule::kDecideOnOneThird:
+      config.force_equivocation = true;
+      break;
+    case Rule::kSkipWal:
+    case Rule::kRestoreForgetsVotes:
+      config.force_crashes = true;
+      break;
+    case Rule::kSkipVoteSignature:
+      config.force_behaviours |= kBadSignatures;
+      break;
+    case Rule::kSkipProposalSignature:
+    case Rule::kSkipProposerCheck:
+      config.force_behaviours |= kOutOfTurn;
+      break;
+    case Rule::kCertificateSkipsSignatures:
+    case Rule::kCertificateShortQuorum:
+    case Rule::kCertificateAnyBlock:
+    case Rule::kSyncSkipsValidity:
+      config.force_behaviours |= kForgedSync;
+      break;
+    case Rule::kPrevoteInvalidBlock:
+    case Rule::kSkipHeightCheck:
+    case Rule::kSkipPreviousHash:
+    case Rule::kSkipStateHash:
+    case Rule::kSkipProposerKnown:
+    case Rule::kSkipTimestampOrder:
+    case Rule::kSkipTimestampDrift:
+    case Rule::kSkipTransactionLimit:
+    case Rule::kSkipContract:
+      config.force_behaviours |= kInvalidProposals;
+      break;
+    case Rule::kRoundSkipOnOne:
+      config.force_behaviours |= kRoundAhead;
+      break;
+    default:
+      break;  // the timeouts and the other round-skip rule: the faults of every seed
   }
   return true;
 #endif
+}
+
+std::vector<std::string> injectable_faults() {
+  std::vector<std::string> out;
+  for (const consensus::RuleInfo& r : consensus::kRules)
+    out.emplace_back(r.name);
+  return out;
 }
 
 }  // namespace kmchain::sim

@@ -57,6 +57,10 @@ struct ConsensusSimConfig {
   // Force partitions into the fault mix (a gateway that decided must be cut off for a broken
   // lock rule to fork the others).
   bool force_partitions = false;
+  // Behaviours (sim/byzantine.h) forced onto every Byzantine gateway.
+  std::uint32_t force_behaviours = 0;
+  // Crash and restart each split-lock locker right after it locks (its lock must survive).
+  bool restart_lockers = false;
   // Stop at the first violation (the batch form does; a single run may go on to the end).
   bool stop_at_violation = true;
   // A line per event handled by a correct gateway on stderr: what it received or which timer
@@ -96,12 +100,14 @@ struct ConsensusSimResult {
 
 ConsensusSimResult run_consensus_sim(const ConsensusSimConfig& config);
 
-// The rules that can be broken on purpose, by name: "ignore-lock", "two-thirds-quorum",
-// "skip-wal". Sets the engine fault and forces into the mix what it takes to show it: the
-// split-lock attack for a broken lock rule, equivocation for a short quorum, crashes for a
-// skipped WAL. "none" changes nothing. False for an unknown name, and for every name but "none"
-// in a build without fault injection (base/fault_injection.h).
+// Breaks the rule named (consensus/broken_rules.h: kRules) on every correct gateway and forces
+// into the mix what it takes to show it: the split-lock attack for the lock rules, equivocation
+// for the quorum rules, crashes for the WAL, the liars' forged proposals, votes and sync
+// answers for the signature, certificate and validity checks. "none" changes nothing. False
+// for an unknown name, and for every name but "none" in a build without fault injection
+// (base/fault_injection.h).
 bool inject_fault(std::string_view name, ConsensusSimConfig& config);
-inline constexpr const char* kInjectableFaults[] = {"ignore-lock", "two-thirds-quorum", "skip-wal"};
+// Every name inject_fault takes, but "none".
+std::vector<std::string> injectable_faults();
 
 }  // namespace kmchain::sim

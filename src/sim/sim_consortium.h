@@ -18,6 +18,11 @@
 namespace kmchain::sim {
 
 inline constexpr std::uint64_t kSimGenesisTimeMs = 1'700'000'000'000;
+// Transactions per block in the simulated consortia (a small limit, so that it is reached).
+inline constexpr std::size_t kSimBlockTransactionsMax = 64;
+// How far ahead of the simulated clock a final block's timestamp may be: the replicas' allowed
+// drift (ReplicaConfig::clock_drift_max_ms) and more than the largest clock skew of a fault mix.
+inline constexpr std::uint64_t kSimTimestampSlackMs = 10'000 + 1'000;
 
 inline crypto::Ed25519KeyPair sim_gateway_key(std::uint64_t seed, std::size_t gateway) {
   crypto::DeterministicRng rng(seed * 1000 + gateway + 7);

@@ -7,6 +7,7 @@
 
 #include "base/check.h"
 #include "ledger/contract.h"
+#include "sim/sim_consortium.h"
 #include "sim/system_cluster.h"
 
 namespace kmchain::sim {
@@ -37,7 +38,7 @@ std::string key_name(const keys::KeyId& id) {
 
 SystemChecker::SystemChecker(const ledger::Genesis& genesis,
                              std::map<GatewayId, keys::KeySource*> sources)
-    : consensus_(genesis.validators.size()),
+    : consensus_(genesis, ChainRules{kSimBlockTransactionsMax, kSimTimestampSlackMs}),
       source_(std::move(sources)),
       state_(genesis.validators.size()),
       keys_(genesis.validators.size(), source_, nonce_rng_),
@@ -70,9 +71,9 @@ void SystemChecker::on_signed(std::size_t gateway, const consensus::Message& m,
   if (auto v = consensus_.on_signed(gateway, m, now_ms)) violations_.push_back(*v);
 }
 
-void SystemChecker::on_commit(std::size_t gateway, const consensus::StoredBlock& stored,
+void SystemChecker::on_commit(std::size_t gateway, Height at, const consensus::StoredBlock& stored,
                               std::uint64_t now_ms) {
-  if (auto v = consensus_.on_commit(gateway, stored, now_ms)) {
+  if (auto v = consensus_.on_commit(gateway, at, stored, now_ms)) {
     violations_.push_back(*v);
     reference_broken_ = true;
   }

@@ -64,8 +64,9 @@ class SystemChecker {
 
   // A message a correct gateway signs and sends (double-signing).
   void on_signed(std::size_t gateway, const consensus::Message& m, std::uint64_t now_ms);
-  // A block a correct gateway made final.
-  void on_commit(std::size_t gateway, const consensus::StoredBlock& stored, std::uint64_t now_ms);
+  // A block a correct gateway made final as its `at`-th.
+  void on_commit(std::size_t gateway, Height at, const consensus::StoredBlock& stored,
+                 std::uint64_t now_ms);
   // Bytes a gateway sends (to a peer or a device): no key of another gateway's custody in them.
   void on_sent(std::size_t gateway, ByteView bytes, std::uint64_t now_ms);
   // A gateway stored the record of a device that joined through it: the node key its join will

@@ -117,7 +117,7 @@ void SystemCluster::start_gateway(std::size_t g) {
   nc.self = GatewayId{static_cast<std::uint16_t>(g)};
   nc.mode = config_.mode;
   nc.replica.timeouts = sim_timeouts();
-  nc.replica.block_transactions_max = 64;
+  nc.replica.block_transactions_max = kSimBlockTransactionsMax;
   nc.tick_ms = config_.gateway_tick_ms;
 #if KMCHAIN_FAULTS_ENABLED
   if (!byzantine(g)) nc.faults = config_.faults.gateway;
@@ -278,6 +278,7 @@ void SystemCluster::send_out(std::size_t from, const std::vector<std::size_t>& t
 }
 
 void SystemCluster::transmit(std::size_t from, std::size_t to, const Bytes& bytes) {
+  if (!byzantine_.is_byzantine(from) && byzantine_.network_withholds(from, to, bytes)) return;
   for (std::uint64_t delay : network_.deliveries(from, to, faulty_))
     events_.push(now_ms_ + delay, PeerDelivery{to, from, bytes});
 }
@@ -299,7 +300,7 @@ void SystemCluster::on_committed(std::size_t g, const consensus::Committed& c) {
   // Blocks this gateway stored before a crash kept it from reporting them come first.
   const std::uint64_t known = checker_.consensus().height();
   for (std::uint64_t h = std::min(known + 1, c.height.value()); h <= c.height.value(); ++h)
-    checker_.on_commit(g, gateways_[g].store.at(Height{h}), now_ms_);
+    checker_.on_commit(g, Height{h}, gateways_[g].store.at(Height{h}), now_ms_);
 }
 
 void SystemCluster::flood(std::size_t g) {

@@ -252,6 +252,13 @@ class SystemCluster final : private ByzantineHost {
   void run_action(std::size_t g, gateway::Action& action);
   void send_out(std::size_t from, const std::vector<std::size_t>& to, const Bytes& bytes);
   void transmit(std::size_t from, std::size_t to, const Bytes& bytes) override;
+  const consensus::Replica* replica_of(std::size_t i) const override {
+    const Gateway& g = gateways_.at(i);
+    return g.up && g.node ? &g.node->replica() : nullptr;
+  }
+  std::optional<consensus::StoredBlock> stored_block(std::size_t i, Height height) const override {
+    return gateways_.at(i).store.get(height);
+  }
   void on_committed(std::size_t g, const consensus::Committed& c);
   void push_partition_end(std::uint64_t after_ms);
   // Device side.

@@ -361,7 +361,7 @@ TEST(Engine, L22_LockedOnTheSameValuePrevotesIt) {
 
 #if KMCHAIN_FAULTS_ENABLED
 TEST(Engine, L22_IgnoreLockFaultPrevotesAnotherValueWhileLocked) {
-  Harness t({1, 1, 1, 1}, EngineFaults{.ignore_lock = true});
+  Harness t({1, 1, 1, 1}, EngineFaults{Rule::kIgnoreLock});
   t.locked_in_round_0_now_round_1();
   const ledger::Block b = Harness::block(2, 2, 2);
   const auto out = t.propose(t.proposal(2, 2, 1, std::nullopt, b));
@@ -854,7 +854,7 @@ TEST(Engine, PersistBeforeBroadcast) {
 
 #if KMCHAIN_FAULTS_ENABLED
 TEST(Engine, SkipWalFaultIsCaughtByThePersistCheck) {
-  Harness t({1, 1, 1, 1}, EngineFaults{.skip_wal = true});
+  Harness t({1, 1, 1, 1}, EngineFaults{Rule::kSkipWal});
   EXPECT_GT(run_signing_scenario(t), 0u);
 }
 #endif
@@ -1157,7 +1157,7 @@ TEST(Engine, TwoThirdsIsNotAQuorum) {
 
 #if KMCHAIN_FAULTS_ENABLED
 TEST(Engine, TwoThirdsQuorumFaultMakesExactlyTwoThirdsAQuorum) {
-  Harness t({1, 1, 1, 1, 1, 1}, EngineFaults{.two_thirds_quorum = true});
+  Harness t({1, 1, 1, 1, 1, 1}, EngineFaults{Rule::kTwoThirdsQuorum});
   EXPECT_TRUE(t.engine->quorum(4));
   EXPECT_FALSE(t.engine->quorum(3));
   t.start(2);

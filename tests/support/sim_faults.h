@@ -15,7 +15,7 @@ namespace kmchain::testing {
 // name never.
 template <class Config, class Names, class Inject>
 void expect_fault_names(const Names& names, Inject inject) {
-  for (const char* name : names) {
+  for (const auto& name : names) {
     Config c;
     EXPECT_EQ(inject(name, c), KMCHAIN_FAULTS_ENABLED != 0) << name;
   }
