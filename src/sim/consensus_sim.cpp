@@ -88,8 +88,9 @@ class Simulation final : private ByzantineHost {
         mix_(draw_fault_mix(rng_, config.force_partitions, config.force_crashes)),
         network_(config.gateways, mix_, rng_),
         byzantine_(genesis_, config.seed, rng_, *this, config.trace),
-        duration_ms_(config.ticks * kTickMs),
-        heal_ms_(duration_ms_ * 2 / 5) {
+        heal_ms_(config.ticks * kTickMs * 2 / 5),
+        duration_ms_(
+            std::max(config.ticks * kTickMs, heal_ms_ + rotation_bound_ms(powers_of(genesis_)))) {
     KMCHAIN_CHECK(config.gateways >= 1 && config.gateways <= 64);
     KMCHAIN_CHECK(config.powers.empty() || config.powers.size() == config.gateways);
     KMCHAIN_CHECK(byzantine_power_tolerated(powers_of(genesis_), config.byzantine));
@@ -494,6 +495,21 @@ class Simulation final : private ByzantineHost {
 
   static constexpr std::uint64_t kLivenessBlocks = 3;
 
+  // How long after healing liveness may take when the network is kind. A correct gateway
+  // locked during the faults prevotes nil on every fresh block, and only a proposer with the
+  // highest valid round (in the worst case that gateway itself) re-proposes what others can
+  // take: the weighted schedule reaches every gateway within one rotation of W slots, W the
+  // total power. So: W rounds at their longest, then the blocks the check asks for.
+  static std::uint64_t rotation_bound_ms(const std::vector<std::uint64_t>& powers) {
+    const ledger::Timeouts t = sim_timeouts();
+    const auto round_ms = [&](Round r) { return t.propose(r) + t.prevote(r) + t.precommit(r); };
+    std::uint64_t total_power = 0;
+    for (std::uint64_t p : powers)
+      total_power += p;
+    return total_power * round_ms(Round{t.growth_rounds_max}) +
+           kLivenessBlocks * (t.commit_ms + round_ms(Round{0}));
+  }
+
   const ConsensusSimConfig config_;
   crypto::DeterministicRng rng_;
   std::vector<Node> nodes_;
@@ -502,8 +518,8 @@ class Simulation final : private ByzantineHost {
   FaultMix mix_;
   SimNetwork network_;
   ByzantineGateways byzantine_;
-  std::uint64_t duration_ms_;
   std::uint64_t heal_ms_;
+  std::uint64_t duration_ms_;
   std::uint64_t now_ms_ = 0;
   std::uint64_t heal_height_ = 0;
   std::uint64_t max_round_ = 0;
