@@ -97,6 +97,19 @@ crypto::Ed25519KeyPair& ByzantineGateways::key_of(std::size_t i) {
   return it->second;
 }
 
+// A join into `set` under a node id of gateway i's range marked by `tag` (so made-up nodes
+// never collide with the workload's), with a random commitment and refresh key.
+ledger::Transaction ByzantineGateways::made_up_join(std::size_t i, SetId set, std::uint32_t tag) {
+  ledger::Transaction tx{};
+  tx.op = ledger::Operation::kJoin;
+  tx.node = NodeId{(static_cast<std::uint32_t>(i) << 24) | tag |
+                   static_cast<std::uint32_t>(rng_.uniform(0xFFFFF))};
+  tx.set = set;
+  rng_.fill(tx.commitment);
+  tx.refresh_key = rng_.key128();
+  return tx;
+}
+
 ledger::Hash256 ByzantineGateways::random_hash() {
   ledger::Hash256 h{};
   rng_.fill(h);
@@ -355,13 +368,7 @@ Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal&
       if (replica == nullptr) break;
       auto placement = replica->state().table().assign(GatewayId{static_cast<std::uint16_t>(i)});
       if (!placement) break;
-      ledger::Transaction tx{};
-      tx.op = ledger::Operation::kJoin;
-      tx.node = NodeId{(static_cast<std::uint32_t>(i) << 24) | 0xE00000u |
-                       static_cast<std::uint32_t>(rng_.uniform(0xFFFFF))};
-      tx.set = placement->set;
-      rng_.fill(tx.commitment);
-      tx.refresh_key = rng_.key128();
+      const ledger::Transaction tx = made_up_join(i, placement->set, 0xE00000u);
       txs.assign({tx, tx});
       break;
     }
@@ -388,13 +395,7 @@ Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal&
       for (std::size_t k = 0; k <= kSimBlockTransactionsMax; ++k) {
         auto placement = scratch.table().assign(origin);
         if (!placement) break;
-        ledger::Transaction tx{};
-        tx.op = ledger::Operation::kJoin;
-        tx.node = NodeId{(static_cast<std::uint32_t>(i) << 24) | 0xF00000u |
-                         static_cast<std::uint32_t>(rng_.uniform(0xFFFFF))};
-        tx.set = placement->set;
-        rng_.fill(tx.commitment);
-        tx.refresh_key = rng_.key128();
+        const ledger::Transaction tx = made_up_join(i, placement->set, 0xF00000u);
         if (!ledger::check(scratch, tx)) continue;
         (void)ledger::apply(scratch, tx);
         txs.push_back(tx);

@@ -121,6 +121,7 @@ class ByzantineGateways {
 
   crypto::Ed25519KeyPair& key_of(std::size_t i);
   ledger::Hash256 random_hash();
+  ledger::Transaction made_up_join(std::size_t i, SetId set, std::uint32_t tag);
   Bytes resign_vote(std::size_t i, ledger::Vote v);
   bool start_split_lock(std::size_t i, const ledger::Proposal& p);
   // A proposal's block broken in one of the ways valid(v) refuses, re-signed.
