@@ -27,13 +27,13 @@ done
 sleep 1
 admins=()
 for g in 0 1 2 3; do admins+=(--admin "127.0.0.1:$((base + 3 * g + 2))"); done
-echo "loadgen: $("$kmchain" loadgen --genesis "$dir/c/genesis.json" "${admins[@]}" \
+echo "loadgen: $("$kmchain" loadgen --genesis "$dir/c/genesis.json" --key "$dir/c/operator.key" "${admins[@]}" \
   --devices "$devices" --base-port $((base + 50)))"
 for g in 0 1 2 3; do
   pid=${pids[$g]}
   rss=$(awk '/VmRSS/ {print $2, $3}' "/proc/$pid/status")
   hwm=$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")
-  homed=$("$kmchain" ctl --gateway "127.0.0.1:$((base + 3 * g + 2))" --json status |
+  homed=$("$kmchain" ctl --gateway "127.0.0.1:$((base + 3 * g + 2))" --consortium "$dir/c" --json status |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["devices"]["homed"], d["members"], d["sets"], d["height"], d["devices"]["join_ms"]["t_k"], d["devices"]["join_ms"]["t_e"], d["devices"]["join_ms"]["t_a"])')
   echo "gateway $g: VmRSS $rss (peak $hwm); homed, members, sets, height, T_k, T_e, T_a: $homed"
 done

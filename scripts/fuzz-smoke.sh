@@ -15,7 +15,8 @@
 # gateway config parsers) adds about 9 s, and so does fuzz_join_messages (the join hello and
 # accept, device requests and the credential file). fuzz_d2d_record (the D2D channel's receiver)
 # adds about 9 s more, and fuzz_device_replies (rekey batches, join refusals, status replies)
-# as much. Longer runs: FUZZ_SECONDS=300.
+# as much, as does fuzz_admin_request (the operator endpoint's requests). Longer runs:
+# FUZZ_SECONDS=300.
 #
 # Each target starts from a temporary copy of its committed seeds (tests/fuzz/corpus/<target>),
 # so the corpus in the tree is never modified. Prints one line per target with the figures of
@@ -33,7 +34,7 @@ seconds=${FUZZ_SECONDS:-8}
 targets=(fuzz_rekey_header fuzz_keyring_apply fuzz_rekey_body
   fuzz_transaction fuzz_block fuzz_vote_proposal fuzz_certificate
   fuzz_message fuzz_signer_state fuzz_replica fuzz_config fuzz_join_messages
-  fuzz_d2d_record fuzz_device_replies)
+  fuzz_d2d_record fuzz_device_replies fuzz_admin_request)
 
 # Symbolized stack traces in crash reports: clang-16's runtime does not find llvm-14's
 # llvm-symbolizer (the one Debian installs) by itself.

@@ -1,6 +1,7 @@
-// kmchain ctl --gateway ADDR status | members | evict NODE | chain [--from H]: the operator's
-// client of a gateway's admin endpoint (daemon/admin_server.h). Human-readable by default,
-// the gateway's JSON with --json.
+// kmchain ctl --gateway ADDR (--consortium DIR | --key FILE --genesis FILE)
+//   status | members | evict NODE | admit --credential FILE | chain [--from H] [--count C]:
+// the operator's client of a gateway's admin endpoint (daemon/admin_server.h), authenticated by
+// the operator's key. Human-readable by default, the gateway's JSON with --json.
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
@@ -22,6 +23,9 @@ namespace {
 
 struct CtlOptions {
   std::string gateway;
+  std::string consortium;
+  std::string key;
+  std::string genesis;
   bool json = false;
   std::uint32_t node = 0;
   std::uint64_t from = 1;
@@ -67,6 +71,25 @@ int run_ctl(const CtlOptions& o, const std::string& op) {
     fmt::print(stderr, "kmchain ctl: --gateway: {}\n", endpoint.error());
     return 2;
   }
+  if (!o.consortium.empty() && (!o.key.empty() || !o.genesis.empty())) {
+    fmt::print(stderr,
+               "kmchain ctl: --consortium names the key and genesis; not with --key or "
+               "--genesis\n");
+    return 2;
+  }
+  const std::string key = o.consortium.empty() ? o.key : o.consortium + "/operator.key";
+  const std::string genesis = o.consortium.empty() ? o.genesis : o.consortium + "/genesis.json";
+  if (key.empty() || genesis.empty()) {
+    fmt::print(stderr,
+               "kmchain ctl: the operator's key is needed: --consortium DIR (as kmchain "
+               "init wrote it), or --key FILE and --genesis FILE\n");
+    return 2;
+  }
+  auto credentials = daemon::load_operator_credentials(key, genesis);
+  if (!credentials) {
+    fmt::print(stderr, "kmchain ctl: {}\n", credentials.error());
+    return 2;
+  }
   nlohmann::json request = {{"op", op}};
   if (op == "evict") request["node"] = o.node;
   if (op == "admit") {
@@ -89,7 +112,7 @@ int run_ctl(const CtlOptions& o, const std::string& op) {
     request["count"] = o.count;
   }
   std::string error;
-  auto response = daemon::admin_request(*endpoint, request, error);
+  auto response = daemon::admin_request(*endpoint, *credentials, request, error);
   if (!response) {
     fmt::print(stderr, "kmchain ctl: {}\n", error);
     return 1;
@@ -124,6 +147,10 @@ void add_ctl_command(CLI::App& app, int& exit_code) {
   auto* ctl = app.add_subcommand("ctl", "Operator commands to a gateway's admin endpoint");
   auto o = std::make_shared<CtlOptions>();
   ctl->add_option("--gateway", o->gateway, "The gateway's admin address host:port")->required();
+  ctl->add_option("--consortium", o->consortium,
+                  "The directory kmchain init wrote: its operator.key and genesis.json");
+  ctl->add_option("--key", o->key, "The operator's Ed25519 key (PEM, mode 0600)");
+  ctl->add_option("--genesis", o->genesis, "The consortium's genesis file");
   ctl->add_flag("--json", o->json, "Print the gateway's JSON answer");
   ctl->require_subcommand(1);
   ctl->add_subcommand("status", "Height, peers, members, error counters")

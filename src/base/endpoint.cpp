@@ -1,5 +1,7 @@
 #include "base/endpoint.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace kmchain {
@@ -35,6 +37,13 @@ Result<Endpoint, std::string> parse_endpoint(std::string_view text) {
 std::string to_string(const Endpoint& e) {
   const bool v6 = e.host.find(':') != std::string::npos;
   return (v6 ? "[" + e.host + "]" : e.host) + ":" + std::to_string(e.port);
+}
+
+bool is_ip_address(const std::string& host) {
+  in6_addr v6{};
+  in_addr v4{};
+  return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
 }  // namespace kmchain

@@ -20,4 +20,7 @@ struct Endpoint {
 Result<Endpoint, std::string> parse_endpoint(std::string_view text);
 std::string to_string(const Endpoint& e);
 
+// An IPv4 or IPv6 address literal (what a listening socket binds; names are not resolved).
+bool is_ip_address(const std::string& host);
+
 }  // namespace kmchain

@@ -2,10 +2,12 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "base/bytes.h"
 #include "base/limits.h"
 
 namespace kmchain::config {
@@ -25,6 +27,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
        {"timeout_propose_ms", "timeout_propose_delta_ms", "timeout_prevote_ms",
         "timeout_prevote_delta_ms", "timeout_precommit_ms", "timeout_precommit_delta_ms",
         "timeout_commit_ms", "block_transactions_max"}},
+      {"admin", {"operator_keys"}},
       {"log", {"level"}},
   };
   return s;
@@ -70,12 +73,48 @@ class Reader {
     return static_cast<std::uint64_t>(v);
   }
 
-  Result<Endpoint, ConfigError> endpoint(const std::string& table, const std::string& key) const {
+  // A listening address: the host must be an IP address, since a name is not resolved when
+  // binding (the daemon would stop with "Invalid argument").
+  Result<Endpoint, ConfigError> listen_endpoint(const std::string& table,
+                                                const std::string& key) const {
     auto text = string(table, key);
     if (!text) return Err{text.error()};
     auto e = parse_endpoint(*text);
     if (!e) return Err{error(table + "." + key, e.error())};
+    if (!is_ip_address(e->host)) {
+      return Err{error(table + "." + key, "\"" + e->host +
+                                              "\" is not an IP address (a listening address is "
+                                              "one, such as 127.0.0.1 or [::1])")};
+    }
     return *e;
+  }
+
+  Result<std::vector<crypto::Ed25519PublicKey>, ConfigError> public_keys(const std::string& table,
+                                                                         const std::string& key,
+                                                                         std::size_t max) const {
+    const std::string field = table + "." + key;
+    const toml::node* n = find(table, key);
+    if (n == nullptr) return Err{error(field, "missing")};
+    const toml::array* a = n->as_array();
+    if (a == nullptr || a->empty() || a->size() > max) {
+      return Err{error(field, "expected an array of 1.." + std::to_string(max) +
+                                  " public keys (64 hex digits each)")};
+    }
+    std::vector<crypto::Ed25519PublicKey> keys;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const auto text = (*a)[i].value<std::string>();
+      Bytes bytes;
+      crypto::Ed25519PublicKey k{};
+      if (!(*a)[i].is_string() || !text || text->size() != 2 * k.size() ||
+          !from_hex(*text, bytes) || bytes.size() != k.size()) {
+        return Err{error(field + "[" + std::to_string(i) + "]", "expected 64 hex digits")};
+      }
+      std::copy(bytes.begin(), bytes.end(), k.begin());
+      if (std::find(keys.begin(), keys.end(), k) != keys.end())
+        return Err{error(field + "[" + std::to_string(i) + "]", "listed twice")};
+      keys.push_back(k);
+    }
+    return keys;
   }
 
  private:
@@ -86,6 +125,9 @@ class Reader {
 
 std::string render_gateway_config(const GatewayConfig& c) {
   const ledger::Timeouts& t = c.timeouts;
+  toml::array operator_keys;
+  for (const auto& k : c.operator_keys)
+    operator_keys.push_back(to_hex(k));
   toml::table root{
       {"gateway", toml::table{{"index", c.index},
                               {"genesis", c.genesis},
@@ -106,6 +148,7 @@ std::string render_gateway_config(const GatewayConfig& c) {
            {"timeout_precommit_delta_ms", static_cast<std::int64_t>(t.precommit_delta_ms)},
            {"timeout_commit_ms", static_cast<std::int64_t>(t.commit_ms)},
            {"block_transactions_max", static_cast<std::int64_t>(c.block_transactions_max)}}},
+      {"admin", toml::table{{"operator_keys", operator_keys}}},
       {"log", toml::table{{"level", c.log_level}}},
   };
   std::ostringstream out;
@@ -158,7 +201,8 @@ Result<GatewayConfig, ConfigError> parse_gateway_config(std::string_view text) {
   const std::pair<const char*, Endpoint*> endpoints[] = {
       {"gateway", &c.listen_gateway}, {"device", &c.listen_device}, {"admin", &c.listen_admin}};
   for (const auto& [name, field] : endpoints)
-    KMCHAIN_CONFIG_ASSIGN(*field, r.endpoint("listen", name));
+    KMCHAIN_CONFIG_ASSIGN(*field, r.listen_endpoint("listen", name));
+  KMCHAIN_CONFIG_ASSIGN(c.operator_keys, r.public_keys("admin", "operator_keys", kOperatorKeysMax));
   // Timeouts: at least 1 ms, at most an hour.
   constexpr std::uint64_t kHourMs = 3'600'000;
   ledger::Timeouts& t = c.timeouts;

@@ -51,6 +51,11 @@ int run_init(const InitOptions& o) {
                o.dir);
     return 2;
   }
+  if (!is_ip_address(o.host)) {
+    fmt::print(stderr, "kmchain init: --host {}: an IP address is expected (gateways bind it)\n",
+               o.host);
+    return 2;
+  }
   if (o.base_port + 3 * o.gateways > 65535) {
     fmt::print(stderr, "kmchain init: --base-port {} leaves no room for {} gateways\n", o.base_port,
                o.gateways);
@@ -62,6 +67,10 @@ int run_init(const InitOptions& o) {
   }
   const std::uint64_t now_ms = io::wall_clock_ms();
   crypto::OsRng rng;
+  // The operator's key: the one the gateways' admin endpoints accept (daemon/admin_server.h).
+  const crypto::Ed25519KeyPair operator_key = crypto::Ed25519KeyPair::generate(rng);
+  if (!write_new_file(dir / "operator.key", crypto::private_key_pem(operator_key).view(), 0600))
+    return 1;
   config::GenesisFile genesis;
   genesis.genesis.name = o.name;
   genesis.genesis.genesis_time_ms = now_ms;
@@ -94,6 +103,7 @@ int run_init(const InitOptions& o) {
     c.listen_gateway = genesis.addresses.back().gateway;
     c.listen_device = genesis.addresses.back().device;
     c.listen_admin = Endpoint{o.host, static_cast<std::uint16_t>(port + 2)};
+    c.operator_keys = {operator_key.public_key()};
     c.submission_mode = o.submission_mode == "sync" ? ledger::SubmissionMode::kSync
                                                     : ledger::SubmissionMode::kCommit;
     c.timeouts.commit_ms = o.timeout_commit_ms;
@@ -112,6 +122,7 @@ int run_init(const InitOptions& o) {
   }
   fmt::print("consortium \"{}\" of {} gateways in {}\n", o.name, o.gateways, o.dir);
   fmt::print("chain id {}\n", to_hex(genesis.genesis.chain_id()));
+  fmt::print("operator key {}/operator.key (kmchain ctl --consortium {} ...)\n", o.dir, o.dir);
   for (std::size_t i = 0; i < configs.size(); ++i) {
     fmt::print("  gateway {}: {}/gateway-{}/gateway.toml, links {}, devices {}, admin {}\n", i,
                o.dir, i, to_string(configs[i].listen_gateway), to_string(configs[i].listen_device),

@@ -1,8 +1,8 @@
 // `kmchain init`: creates a consortium on this machine - per gateway an Ed25519 identity, its
 // self-signed certificate for the gateway links, a data directory and a config; one genesis
-// file for all:
+// file for all, and the operator's key, which every gateway's admin endpoint accepts:
 //
-//   DIR/genesis.json
+//   DIR/genesis.json  DIR/operator.key (0600)
 //   DIR/gateway-I/identity.key (0600)  identity.crt  gateway.toml  data/
 //
 // Gateway I listens on base_port + 3I (links), + 1 (devices) and + 2 (admin). It refuses a

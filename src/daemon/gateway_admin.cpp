@@ -1,9 +1,6 @@
 #include "daemon/gateway_admin.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
-#include <optional>
 #include <string>
 
 #include "base/bytes.h"
@@ -18,39 +15,6 @@ using nlohmann::json;
 
 json refused(const std::string& error) {
   return {{"ok", false}, {"error", error}};
-}
-
-// An unsigned field in [min, max], or its default when absent; nullopt with `error` naming the
-// field otherwise.
-std::optional<std::uint64_t> unsigned_field(const json& request, const char* name,
-                                            std::optional<std::uint64_t> fallback,
-                                            std::uint64_t min, std::uint64_t max,
-                                            std::string& error) {
-  const auto range = std::to_string(min) + ".." + std::to_string(max);
-  if (!request.contains(name)) {
-    if (fallback) return fallback;
-    error = std::string("\"") + name + "\" is required: an unsigned integer in " + range;
-    return std::nullopt;
-  }
-  const json& v = request[name];
-  if (!v.is_number_unsigned() || v.get<std::uint64_t>() < min || v.get<std::uint64_t>() > max) {
-    error = std::string("\"") + name + "\" must be an unsigned integer in " + range;
-    return std::nullopt;
-  }
-  return v.get<std::uint64_t>();
-}
-
-std::optional<Bytes> hex_field(const json& request, const char* name, std::size_t bytes,
-                               std::string& error) {
-  Bytes out;
-  if (!request.contains(name) || !request[name].is_string() ||
-      !from_hex(request[name].get<std::string>(), out) || out.size() != bytes) {
-    error = std::string("\"") + name + "\" must be a string of " + std::to_string(2 * bytes) +
-            " hex digits";
-    OPENSSL_cleanse(out.data(), out.size());
-    return std::nullopt;
-  }
-  return out;
 }
 
 json status(const GatewayView& v) {
@@ -146,6 +110,12 @@ json status(const GatewayView& v) {
         {"handshakes_refused", links.handshakes_refused},
         {"links_lost", links.links_lost},
         {"oversized_frames", links.oversized_frames}}},
+      {"admin",
+       {{"requests", v.admin.requests},
+        {"malformed_requests", v.admin.malformed_requests},
+        {"handshakes_refused", v.admin.handshakes_refused},
+        {"sessions_refused", v.admin.sessions_refused},
+        {"timeouts", v.admin.timeouts}}},
   };
 }
 
@@ -188,26 +158,16 @@ json chain(const GatewayView& v, std::uint64_t from, std::uint64_t count) {
   return {{"ok", true}, {"height", top}, {"blocks", blocks}};
 }
 
-json admit(const json& request, gateway::GatewayNode& node, std::vector<gateway::Action>& out) {
-  std::string error;
-  auto id = hex_field(request, "credential_id", enroll::kCredentialIdBytes, error);
-  if (!id) return refused(error);
-  auto psk = hex_field(request, "psk", 32, error);
-  if (!psk) return refused(error);
-  enroll::DeviceCredential credential;
-  std::copy(id->begin(), id->end(), credential.id.begin());
-  credential.psk = crypto::Secret256::from_view(*psk);
-  OPENSSL_cleanse(psk->data(), psk->size());
-  if (!node.admit(credential, out)) return refused("the gateway holds all the credentials it may");
-  return {{"ok", true}, {"credential", to_hex(credential.id)}};
+json admit(const AdmitRequest& request, gateway::GatewayNode& node,
+           std::vector<gateway::Action>& out) {
+  if (!node.admit(request.credential, out))
+    return refused("the gateway holds all the credentials it may");
+  return {{"ok", true}, {"credential", to_hex(request.credential.id)}};
 }
 
-json evict(const json& request, gateway::GatewayNode& node, std::uint64_t now_ms,
+json evict(const EvictRequest& request, gateway::GatewayNode& node, std::uint64_t now_ms,
            std::vector<gateway::Action>& out) {
-  std::string error;
-  auto id = unsigned_field(request, "node", std::nullopt, 1, 0xffffffff, error);
-  if (!id) return refused(error);
-  auto eviction = node.evict(NodeId{static_cast<std::uint32_t>(*id)}, now_ms, out);
+  auto eviction = node.evict(request.node, now_ms, out);
   if (!eviction) return refused(eviction.error());
   return {{"ok", true},
           {"node", eviction->node.value()},
@@ -217,25 +177,13 @@ json evict(const json& request, gateway::GatewayNode& node, std::uint64_t now_ms
 
 }  // namespace
 
-json handle_admin(const json& request, const GatewayView& view, gateway::GatewayNode& node,
+json handle_admin(const AdminRequest& request, const GatewayView& view, gateway::GatewayNode& node,
                   std::uint64_t now_ms, std::vector<gateway::Action>& out) {
-  if (!request.is_object() || !request.contains("op") || !request["op"].is_string()) {
-    return refused("a request is an object with \"op\": a string");
-  }
-  const std::string op = request["op"].get<std::string>();
-  if (op == "status") return status(view);
-  if (op == "members") return members(view);
-  if (op == "chain") {
-    std::string error;
-    const auto from = unsigned_field(request, "from", 1, 1, UINT64_MAX >> 1, error);
-    if (!from) return refused(error);
-    const auto count = unsigned_field(request, "count", 100, 1, kChainBlocksMax, error);
-    if (!count) return refused(error);
-    return chain(view, *from, *count);
-  }
-  if (op == "evict") return evict(request, node, now_ms, out);
-  if (op == "admit") return admit(request, node, out);
-  return refused("unknown op \"" + op + "\"");
+  if (std::holds_alternative<StatusRequest>(request)) return status(view);
+  if (std::holds_alternative<MembersRequest>(request)) return members(view);
+  if (const auto* c = std::get_if<ChainRequest>(&request)) return chain(view, c->from, c->count);
+  if (const auto* e = std::get_if<EvictRequest>(&request)) return evict(*e, node, now_ms, out);
+  return admit(std::get<AdmitRequest>(request), node, out);
 }
 
 }  // namespace kmchain::daemon

@@ -141,8 +141,10 @@ GatewayDaemon::GatewayDaemon(io::GatewayFiles files, Logger& log, std::unique_pt
               log_.info("link_down", {{"peer", peer.value()}, {"reason", reason}});
             }
           }),
-      admin_(io_, files_.config.listen_admin,
-             [this](const nlohmann::json& request) { return on_admin(request); }),
+      admin_(io_, tls_, files_.config.listen_admin, files_.config.operator_keys,
+             [this](const AdminRequest& request, const crypto::Ed25519PublicKey& by) {
+               return on_admin(request, by);
+             }),
       coap_(io_, files_.config.listen_device),
       signals_(io_, SIGTERM, SIGINT) {
   for (const std::string path : {"join", "req"}) {
@@ -327,18 +329,26 @@ io::CoapReply GatewayDaemon::on_device_post(const std::string& path, const Endpo
   return reply;
 }
 
-nlohmann::json GatewayDaemon::on_admin(const nlohmann::json& request) {
+nlohmann::json GatewayDaemon::on_admin(const AdminRequest& request,
+                                       const crypto::Ed25519PublicKey& by) {
   std::vector<gateway::Action> actions;
-  const GatewayView view{node_, *store_, mesh_, coap_, files_, started_ms_};
+  const GatewayView view{node_, *store_, mesh_, coap_, files_, admin_.stats(), started_ms_};
   nlohmann::json answer = handle_admin(request, view, node_, io::wall_clock_ms(), actions);
   // Durable before the operator hears of it.
   execute(actions);
-  if (answer.value("ok", false) && request.is_object() && request.contains("op") &&
-      request["op"].is_string()) {
-    const std::string op = request["op"].get<std::string>();
-    if (op == "admit")
-      log_.info("credential_admitted", {{"credential", answer.value("credential", "")}});
-    if (op == "evict") log_.info("evict_submitted", {{"node", answer.value("node", 0u)}});
+  // Who changed what: the operator's key (its first 8 bytes name it well enough in a log).
+  const std::string by_key = to_hex(ByteView(by.data(), 8));
+  const std::string error = answer.value("error", std::string());
+  if (const auto* admit = std::get_if<AdmitRequest>(&request)) {
+    log_.info("credential_admitted", {{"ok", error.empty()},
+                                      {"operator", by_key},
+                                      {"credential", to_hex(admit->credential.id)},
+                                      {"error", error}});
+  } else if (const auto* evict = std::get_if<EvictRequest>(&request)) {
+    log_.info("evict_submitted", {{"ok", error.empty()},
+                                  {"operator", by_key},
+                                  {"node", evict->node.value()},
+                                  {"error", error}});
   }
   return answer;
 }

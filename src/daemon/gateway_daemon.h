@@ -63,7 +63,7 @@ class GatewayDaemon {
   void after(std::uint64_t at_ms, std::function<void(std::uint64_t now_ms)> then);
   void push(const gateway::PushToDevice& p);
   io::CoapReply on_device_post(const std::string& path, const Endpoint& from, ByteView body);
-  nlohmann::json on_admin(const nlohmann::json& request);
+  nlohmann::json on_admin(const AdminRequest& request, const crypto::Ed25519PublicKey& by);
   void stop(const std::string& why);
 
   io::GatewayFiles files_;

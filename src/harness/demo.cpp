@@ -22,6 +22,7 @@
 #include "base/percentile.h"
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
+#include "daemon/operator_files.h"
 #include "enroll/credential.h"
 #include "harness/child.h"
 #include "io/clock.h"
@@ -126,6 +127,10 @@ class Demo {
         (run_dir_ / "init.log").string(), false);
     const auto code = init.wait_for(std::chrono::seconds(20));
     if (code != 0) return fail("kmchain init failed (see init.log)");
+    auto credentials = daemon::load_operator_credentials((consortium / "operator.key").string(),
+                                                         (consortium / "genesis.json").string());
+    if (!credentials) return fail("the operator's key: " + credentials.error());
+    operator_.emplace(std::move(credentials).value());
     return true;
   }
 
@@ -138,7 +143,7 @@ class Demo {
 
   std::optional<json> ask(std::size_t g, const json& request) {
     std::string error;
-    auto r = daemon::admin_request(admin(g), request, error);
+    auto r = daemon::admin_request(admin(g), *operator_, request, error);
     if (!r || !r->value("ok", false)) return std::nullopt;
     return r;
   }
@@ -522,6 +527,7 @@ class Demo {
   DemoOptions o_;
   std::string exe_;
   fs::path run_dir_;
+  std::optional<daemon::OperatorCredentials> operator_;
   Clock::time_point deadline_;
   std::vector<std::unique_ptr<Child>> gateways_;
   std::vector<DeviceView> devices_;

@@ -15,6 +15,7 @@
 #include "config/genesis_file.h"
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
+#include "daemon/operator_files.h"
 #include "device/agent.h"
 #include "device/memory_state.h"
 #include "io/clock.h"
@@ -52,6 +53,11 @@ int run_loadgen(const LoadgenOptions& o) {
     fmt::print(stderr, "kmchain loadgen: {}: {}\n", o.genesis, to_string(genesis.error()));
     return 2;
   }
+  auto credentials = daemon::load_operator_credentials(o.operator_key, o.genesis);
+  if (!credentials) {
+    fmt::print(stderr, "kmchain loadgen: {}\n", credentials.error());
+    return 2;
+  }
   std::vector<Endpoint> admins;
   for (const auto& a : o.admins) {
     auto e = parse_endpoint(a);
@@ -70,7 +76,7 @@ int run_loadgen(const LoadgenOptions& o) {
     const std::size_t g = d % admins.size();
     auto credential = enroll::DeviceCredential::generate(rng);
     std::string error;
-    if (!daemon::admin_request(admins[g],
+    if (!daemon::admin_request(admins[g], *credentials,
                                {{"op", "admit"},
                                 {"credential_id", to_hex(credential.id)},
                                 {"psk", to_hex(credential.psk.view())}},
@@ -133,7 +139,7 @@ int run_loadgen(const LoadgenOptions& o) {
   std::size_t next = 0;
   auto ledger_position = [&]() -> std::optional<std::uint64_t> {
     std::string error;
-    auto s = daemon::admin_request(admins[0], {{"op", "status"}}, error);
+    auto s = daemon::admin_request(admins[0], *credentials, {{"op", "status"}}, error);
     if (!s) return std::nullopt;
     return (*s)["position"].get<std::uint64_t>();
   };

@@ -15,6 +15,7 @@ namespace kmchain::harness {
 
 struct LoadgenOptions {
   std::string genesis;              // the consortium's genesis file
+  std::string operator_key;         // the operator's key file (kmchain init's operator.key)
   std::vector<std::string> admins;  // the gateways' admin endpoints, host:port
   std::size_t devices = 1000;
   unsigned base_port = 40000;  // device d listens on base_port + d
@@ -24,7 +25,7 @@ struct LoadgenOptions {
 
 // Runs the load to the end or its deadline; the process exit code: 0 once every keyring is at
 // the ledger's position, 1 if a gateway refused an admission or the deadline passed first, 2 for
-// an unreadable genesis file or a malformed admin endpoint.
+// an unreadable genesis or key file or a malformed admin endpoint.
 int run_loadgen(const LoadgenOptions& options);
 
 }  // namespace kmchain::harness

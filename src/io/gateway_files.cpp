@@ -21,9 +21,9 @@ using config::ConfigError;
 // Files this big are not configuration: refuse rather than read them whole.
 constexpr std::uintmax_t kConfigFileBytesMax = 1 << 20;
 
-// Reads with plain read(2) straight into the returned string: the identity key passes through
-// no stream buffer that would be freed without being wiped.
-Result<std::string, ConfigError> read_file(const fs::path& path, const std::string& field) {
+}  // namespace
+
+Result<std::string, ConfigError> read_config_file(const fs::path& path, const std::string& field) {
   const auto cannot = [&](int error) {
     return Err{ConfigError{field, "cannot read " + path.string() + ": " + std::strerror(error)}};
   };
@@ -57,10 +57,26 @@ Result<std::string, ConfigError> read_file(const fs::path& path, const std::stri
   return text;
 }
 
-}  // namespace
+Result<crypto::Ed25519KeyPair, ConfigError> load_private_key_file(const fs::path& path,
+                                                                  const std::string& field) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    std::ostringstream mode;
+    mode << std::oct << (st.st_mode & 0777);
+    return Err{ConfigError{
+        field, path.string() + " is readable by others (mode " + mode.str() + "); chmod 600 it"}};
+  }
+  auto text = read_config_file(path, field);
+  if (!text) return Err{text.error()};
+  auto key = crypto::parse_private_key_pem(*text);
+  // The text held a private key: wipe it now that it is parsed.
+  crypto::SecretPem wipe(std::move(*text));
+  if (!key) return Err{ConfigError{field, path.string() + ": " + crypto::to_string(key.error())}};
+  return std::move(key).value();
+}
 
 Result<GatewayFiles, ConfigError> load_gateway_files(const fs::path& config_path) {
-  auto text = read_file(config_path, "");
+  auto text = read_config_file(config_path, "");
   if (!text) return Err{ConfigError{"", text.error().message}};
   auto parsed = config::parse_gateway_config(*text);
   if (!parsed) return Err{parsed.error()};
@@ -70,7 +86,7 @@ Result<GatewayFiles, ConfigError> load_gateway_files(const fs::path& config_path
     return fs::path(p).is_absolute() ? fs::path(p) : base / p;
   };
 
-  auto genesis_text = read_file(resolve(c.genesis), "gateway.genesis");
+  auto genesis_text = read_config_file(resolve(c.genesis), "gateway.genesis");
   if (!genesis_text) return Err{genesis_text.error()};
   auto genesis = config::parse_genesis_file(*genesis_text);
   if (!genesis) {
@@ -84,30 +100,14 @@ Result<GatewayFiles, ConfigError> load_gateway_files(const fs::path& config_path
                                                 std::to_string(c.index)}};
   }
 
-  const fs::path key_path = resolve(c.identity_key);
-  struct stat st {};
-  if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    std::ostringstream mode;
-    mode << std::oct << (st.st_mode & 0777);
-    return Err{ConfigError{
-        "gateway.identity_key",
-        key_path.string() + " is readable by others (mode " + mode.str() + "); chmod 600 it"}};
-  }
-  auto key_text = read_file(key_path, "gateway.identity_key");
-  if (!key_text) return Err{key_text.error()};
-  auto identity = crypto::parse_private_key_pem(*key_text);
-  // The text held a private key: wipe it now that it is parsed.
-  crypto::SecretPem wipe(std::move(*key_text));
-  if (!identity) {
-    return Err{ConfigError{"gateway.identity_key",
-                           key_path.string() + ": " + crypto::to_string(identity.error())}};
-  }
+  auto identity = load_private_key_file(resolve(c.identity_key), "gateway.identity_key");
+  if (!identity) return Err{identity.error()};
   if (identity->public_key() != validators[c.index].public_key) {
     return Err{ConfigError{"gateway.identity_key",
                            "not the genesis key of gateway " + std::to_string(c.index)}};
   }
 
-  auto cert_text = read_file(resolve(c.certificate), "gateway.certificate");
+  auto cert_text = read_config_file(resolve(c.certificate), "gateway.certificate");
   if (!cert_text) return Err{cert_text.error()};
   auto pinned = crypto::certificate_public_key(*cert_text);
   if (!pinned) return Err{ConfigError{"gateway.certificate", crypto::to_string(pinned.error())}};

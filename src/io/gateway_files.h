@@ -29,6 +29,16 @@ struct GatewayFiles {
   std::filesystem::path data_dir;  // resolved
 };
 
+// A configuration file read whole with read(2) straight into the returned string (a key file
+// passes through no stream buffer that would be freed unwiped); refused above 1 MiB or if it is
+// not a regular file. Errors name `field` and the path.
+Result<std::string, config::ConfigError> read_config_file(const std::filesystem::path& path,
+                                                          const std::string& field);
+
+// An Ed25519 private key in PEM, refused if group or others may read the file.
+Result<crypto::Ed25519KeyPair, config::ConfigError> load_private_key_file(
+    const std::filesystem::path& path, const std::string& field);
+
 // Errors name the file's field ("gateway.identity_key: ...") or, for a file's own content, the
 // file ("../genesis.json: chain_id: ...").
 Result<GatewayFiles, config::ConfigError> load_gateway_files(const std::filesystem::path& config);

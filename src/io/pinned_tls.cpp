@@ -67,9 +67,13 @@ std::vector<crypto::Ed25519PublicKey> validator_keys(const ledger::Genesis& gene
   return keys;
 }
 
-std::optional<GatewayId> peer_gateway(SSL* ssl, const ledger::Genesis& genesis) {
+std::optional<crypto::Ed25519PublicKey> peer_key(SSL* ssl) {
   std::unique_ptr<X509, void (*)(X509*)> cert(SSL_get1_peer_certificate(ssl), X509_free);
-  const auto key = self_signed_key(cert.get());
+  return self_signed_key(cert.get());
+}
+
+std::optional<GatewayId> peer_gateway(SSL* ssl, const ledger::Genesis& genesis) {
+  const auto key = peer_key(ssl);
   if (!key) return std::nullopt;
   for (const ledger::Validator& v : genesis.validators) {
     if (v.public_key == *key) return v.index;

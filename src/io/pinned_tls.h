@@ -35,6 +35,9 @@ std::function<bool(bool, asio::ssl::verify_context&)> pin_to(
 // Every validator's key: what an acceptor pins to.
 std::vector<crypto::Ed25519PublicKey> validator_keys(const ledger::Genesis& genesis);
 
+// After a handshake: the key of the peer's self-signed certificate.
+std::optional<crypto::Ed25519PublicKey> peer_key(SSL* ssl);
+
 // After a handshake: the gateway the peer's certificate names, if its key is in the genesis.
 std::optional<GatewayId> peer_gateway(SSL* ssl, const ledger::Genesis& genesis);
 

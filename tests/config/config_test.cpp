@@ -142,6 +142,7 @@ GatewayConfig sample_config() {
   c.listen_gateway = Endpoint{"127.0.0.1", 7100};
   c.listen_device = Endpoint{"127.0.0.1", 7101};
   c.listen_admin = Endpoint{"::1", 7102};
+  c.operator_keys = {crypto::Ed25519PublicKey{1, 2, 3}, crypto::Ed25519PublicKey{4, 5, 6}};
   c.timeouts.propose_ms = 1234;
   c.timeouts.commit_ms = 77;
   c.block_transactions_max = 64;
@@ -162,6 +163,7 @@ TEST(GatewayConfig, RoundTrips) {
   EXPECT_EQ(parsed->listen_gateway, c.listen_gateway);
   EXPECT_EQ(parsed->listen_device, c.listen_device);
   EXPECT_EQ(parsed->listen_admin, c.listen_admin);
+  EXPECT_EQ(parsed->operator_keys, c.operator_keys);
   EXPECT_EQ(parsed->timeouts.propose_ms, 1234u);
   EXPECT_EQ(parsed->timeouts.commit_ms, 77u);
   EXPECT_EQ(parsed->timeouts.prevote_ms, c.timeouts.prevote_ms);
@@ -173,7 +175,8 @@ TEST(GatewayConfig, OptionalTablesTakeTheirDefaults) {
   const std::string minimal =
       "[gateway]\nindex = 0\ngenesis = 'g.json'\nidentity_key = 'k'\ncertificate = 'c'\n"
       "data_dir = 'd'\n[listen]\ngateway = '127.0.0.1:1'\ndevice = '127.0.0.1:2'\n"
-      "admin = '127.0.0.1:3'\n";
+      "admin = '127.0.0.1:3'\n[admin]\noperator_keys = ['" +
+      std::string(64, 'a') + "']\n";
   auto parsed = parse_gateway_config(minimal);
   ASSERT_TRUE(parsed.ok()) << to_string(parsed.error());
   EXPECT_EQ(parsed->submission_mode, ledger::SubmissionMode::kCommit);
@@ -193,6 +196,11 @@ TEST(GatewayConfig, EveryRequiredFieldMissingIsNamed) {
       {"device = '127.0.0.1:7101'\n", "listen.device"},
       {"admin = '[::1]:7102'\n", "listen.admin"},
   };
+  // The array may span lines: remove up to its closing bracket.
+  const auto keys_at = good.find("operator_keys");
+  const auto keys_end = good.find('\n', good.find(']', keys_at)) + 1;
+  expect_field_error(parse_gateway_config(good.substr(0, keys_at) + good.substr(keys_end)),
+                     "admin.operator_keys");
   for (const auto& [line, field] : required)
     expect_field_error(parse_gateway_config(replaced(good, line, "")), field);
 }
@@ -225,6 +233,35 @@ TEST(GatewayConfig, MalformedFieldsAreNamed) {
                      "gateway.data_dir");
   expect_field_error(parse_gateway_config(replaced(good, "data_dir = 'data'", "data_dirr = 'd'")),
                      "gateway.data_dirr");
+  // A listening address must be an IP address: the daemon would not resolve a name.
+  expect_field_error(
+      parse_gateway_config(replaced(good, "admin = '[::1]:7102'", "admin = 'localhost:7102'")),
+      "listen.admin");
+  expect_field_error(parse_gateway_config(replaced(good, "gateway = '127.0.0.1:7100'",
+                                                   "gateway = 'gw.example:7100'")),
+                     "listen.gateway");
+  // Operator keys: 64 hex digits each, 1..16 of them, none twice.
+  const std::string one_key = "'" + std::string(64, 'b') + "'";
+  const auto with_keys = [&](const std::string& keys) {
+    const auto at = good.find("operator_keys = ");
+    return good.substr(0, at) + "operator_keys = " + keys +
+           good.substr(good.find('\n', good.find(']', at)));
+  };
+  ASSERT_TRUE(parse_gateway_config(with_keys("[" + one_key + "]")).ok());
+  expect_field_error(parse_gateway_config(with_keys("[]")), "admin.operator_keys");
+  expect_field_error(parse_gateway_config(with_keys(one_key)), "admin.operator_keys");
+  expect_field_error(parse_gateway_config(with_keys("['abc']")), "admin.operator_keys[0]");
+  expect_field_error(parse_gateway_config(with_keys("[" + one_key + ", 7]")),
+                     "admin.operator_keys[1]");
+  expect_field_error(parse_gateway_config(with_keys("['" + std::string(64, 'g') + "']")),
+                     "admin.operator_keys[0]");
+  expect_field_error(parse_gateway_config(with_keys("[" + one_key + ", " + one_key + "]")),
+                     "admin.operator_keys[1]");
+  std::string seventeen = "[";
+  const char* digits = "0123456789abcdef";
+  for (int i = 0; i < 17; ++i)
+    seventeen += (i ? ", '" : "'") + std::string(62, 'c') + digits[i / 16] + digits[i % 16] + "'";
+  expect_field_error(parse_gateway_config(with_keys(seventeen + "]")), "admin.operator_keys");
   expect_field_error(parse_gateway_config(good + "[extra]\nx = 1\n"), "extra");
   expect_field_error(parse_gateway_config(good + "listen = 3\n"), "log.listen");
   expect_field_error(

@@ -64,6 +64,10 @@ TEST_F(InitTest, WritesOneConsistentConsortium) {
   ASSERT_TRUE(genesis.ok()) << to_string(genesis.error());
   EXPECT_EQ(genesis->genesis.name, "lab");
   ASSERT_EQ(genesis->genesis.validators.size(), 4u);
+  // The operator's key, which every gateway's admin endpoint accepts.
+  EXPECT_EQ(mode_of(dir / "operator.key"), 0600u);
+  auto operator_key = crypto::parse_private_key_pem(read(dir / "operator.key"));
+  ASSERT_TRUE(operator_key.ok());
   for (std::size_t i = 0; i < 4; ++i) {
     SCOPED_TRACE(i);
     const fs::path home = dir / ("gateway-" + std::to_string(i));
@@ -77,6 +81,8 @@ TEST_F(InitTest, WritesOneConsistentConsortium) {
     EXPECT_EQ(config->listen_gateway, genesis->addresses[i].gateway);
     EXPECT_EQ(config->listen_device, genesis->addresses[i].device);
     EXPECT_EQ(config->listen_gateway.port, 21000 + 3 * i);
+    EXPECT_EQ(config->operator_keys,
+              std::vector<crypto::Ed25519PublicKey>{operator_key->public_key()});
     auto key = crypto::parse_private_key_pem(read(home / config->identity_key));
     ASSERT_TRUE(key.ok());
     auto pinned = crypto::certificate_public_key(read(home / config->certificate));
@@ -84,6 +90,15 @@ TEST_F(InitTest, WritesOneConsistentConsortium) {
     EXPECT_EQ(key->public_key(), genesis->genesis.validators[i].public_key);
     EXPECT_EQ(*pinned, genesis->genesis.validators[i].public_key);
   }
+}
+
+TEST_F(InitTest, RefusesAHostThatIsNotAnIpAddress) {
+  const fs::path dir = root_ / "consortium";
+  EXPECT_EQ(run("--gateways 1 --host localhost --dir " + dir.string()), 2);
+  EXPECT_NE(read(root_ / "out.txt").find("--host localhost: an IP address is expected"),
+            std::string::npos)
+      << read(root_ / "out.txt");
+  EXPECT_FALSE(fs::exists(dir / "operator.key"));
 }
 
 TEST_F(InitTest, RefusesToOverwriteAnExistingConsortium) {
@@ -195,6 +210,23 @@ TEST_F(ConfigCheckTest, EditedGenesisAndOpenKeyFileAreRefused) {
                   fs::perm_options::add);
   expect_refused("gateway.identity_key: " + (dir_ / "gateway-0" / "identity.key").string() +
                  " is readable by others");
+}
+
+// `config check` refuses exactly what the daemon refuses: a listening host that is a name (the
+// daemon used to stop with only "Invalid argument"), and an admin endpoint with no operator key.
+// An admin endpoint beyond loopback is accepted by both: only listed operators may use it.
+TEST_F(ConfigCheckTest, ListenAddressesAndOperatorKeysAreCheckedAsTheDaemonChecksThem) {
+  const std::string good = read(config_);
+  std::string named = good;
+  named.replace(named.find("admin = '127.0.0.1:"), 19, "admin = 'localhost:");
+  write(config_, named);
+  expect_refused("listen.admin: \"localhost\" is not an IP address");
+  std::string anywhere = good;
+  anywhere.replace(anywhere.find("admin = '127.0.0.1:"), 19, "admin = '0.0.0.0:");
+  write(config_, anywhere);
+  EXPECT_EQ(kmchain("config check --config " + config_.string()), 0) << read(root_ / "out.txt");
+  write(config_, without_line(good, "operator_keys = "));
+  expect_refused("admin.operator_keys: missing");
 }
 
 TEST_F(ConfigCheckTest, MissingFilesAreNamed) {

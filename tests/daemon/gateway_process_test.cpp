@@ -4,14 +4,18 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <thread>
 
+#include "crypto/random.h"
 #include "daemon/admin_server.h"
+#include "daemon/operator_files.h"
 #include "harness/child.h"
 #include "support/free_ports.h"
 
@@ -39,10 +43,22 @@ class GatewayProcesses : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(root_);
   }
 
+  // A consortium of 4 in `dir`; the first one made is the one status() asks.
   int init(const fs::path& dir, std::uint16_t port) {
     const std::string cmd = std::string(KMCHAIN_BINARY) + " init --gateways 4 --dir " +
                             dir.string() + " --base-port " + std::to_string(port) + " >/dev/null";
-    return std::system(cmd.c_str());
+    const int code = std::system(cmd.c_str());
+    if (code != 0) return code;
+    auto credentials =
+        load_operator_credentials((dir / "operator.key").string(), (dir / "genesis.json").string());
+    if (!credentials) return -1;
+    operators_.emplace(dir.string(), std::move(credentials).value());
+    if (first_.empty()) first_ = dir.string();
+    return 0;
+  }
+
+  const OperatorCredentials& operator_of(const fs::path& dir) const {
+    return operators_.at(dir.empty() ? first_ : dir.string());
   }
 
   Child& start(const fs::path& dir, int index, const std::string& tag = "") {
@@ -57,14 +73,16 @@ class GatewayProcesses : public ::testing::Test {
     return {"127.0.0.1", static_cast<std::uint16_t>(base + 3 * index + 2)};
   }
 
-  static std::optional<nlohmann::json> status(const Endpoint& at) {
+  // The status of the gateway at `at`, asked as the operator of `dir` (the first consortium
+  // made when empty).
+  std::optional<nlohmann::json> status(const Endpoint& at, const fs::path& dir = {}) {
     std::string error;
-    return admin_request(at, {{"op", "status"}}, error);
+    return admin_request(at, operator_of(dir), {{"op", "status"}}, error);
   }
 
   // Waits until the gateway's height reaches `height`; its last status.
-  static std::optional<nlohmann::json> wait_height(const Endpoint& at, std::uint64_t height,
-                                                   std::chrono::seconds deadline = 30s) {
+  std::optional<nlohmann::json> wait_height(const Endpoint& at, std::uint64_t height,
+                                            std::chrono::seconds deadline = 30s) {
     const auto end = std::chrono::steady_clock::now() + deadline;
     std::optional<nlohmann::json> last;
     while (std::chrono::steady_clock::now() < end) {
@@ -79,6 +97,8 @@ class GatewayProcesses : public ::testing::Test {
 
   fs::path root_;
   std::vector<std::unique_ptr<Child>> gateways_;
+  std::map<std::string, OperatorCredentials> operators_;
+  std::string first_;
 };
 
 TEST_F(GatewayProcesses, FourGatewaysAgreeOnEveryBlockAndStopCleanly) {
@@ -105,11 +125,12 @@ TEST_F(GatewayProcesses, FourGatewaysAgreeOnEveryBlockAndStopCleanly) {
   }
   // Same block at the same height everywhere.
   std::string error;
-  auto reference =
-      admin_request(admin(port, 0), {{"op", "chain"}, {"from", 1}, {"count", 3}}, error);
+  auto reference = admin_request(admin(port, 0), operator_of(dir),
+                                 {{"op", "chain"}, {"from", 1}, {"count", 3}}, error);
   ASSERT_TRUE(reference) << error;
   for (int i = 1; i < 4; ++i) {
-    auto other = admin_request(admin(port, i), {{"op", "chain"}, {"from", 1}, {"count", 3}}, error);
+    auto other = admin_request(admin(port, i), operator_of(dir),
+                               {{"op", "chain"}, {"from", 1}, {"count", 3}}, error);
     ASSERT_TRUE(other) << error;
     for (std::size_t h = 0; h < 3; ++h) {
       EXPECT_EQ((*other)["blocks"][h]["hash"], (*reference)["blocks"][h]["hash"]);
@@ -199,10 +220,109 @@ TEST_F(GatewayProcesses, GatewayWhoseCertificateIsNotInTheGenesisCannotJoinTheMe
     EXPECT_GT((*s)["links"]["handshakes_refused"].get<std::uint64_t>(), 0u) << "gateway " << i;
   }
   // The rogue has no link and decides nothing.
-  auto r = status(admin(port, 0));
+  auto r = status(admin(port, 0), rogue_dir);
   ASSERT_TRUE(r);
   EXPECT_TRUE((*r)["peers_connected"].empty());
   EXPECT_EQ((*r)["height"].get<std::uint64_t>(), 0u);
+}
+
+// The operator endpoint: every wrong request gets an answer naming what is wrong (each of the
+// first four used to abort the gateway with an uncaught JSON type error, exit 134; "evict
+// 4294967297" was cut to 32 bits and evicted node 1), and only a listed operator's key is served.
+TEST_F(GatewayProcesses, OperatorEndpointAnswersEveryWrongRequestAndServesOnlyItsOperators) {
+  const std::uint16_t port = base_port(3);
+  const fs::path dir = root_ / "consortium";
+  ASSERT_EQ(init(dir, port), 0);
+  for (int i = 0; i < 4; ++i)
+    start(dir, i);
+  auto s = wait_height(admin(port, 0), 1);
+  ASSERT_TRUE(s && (*s)["height"].get<std::uint64_t>() >= 1) << gateways_[0]->log();
+  const OperatorCredentials& op = operator_of(dir);
+
+  const std::pair<std::string, std::string> wrong[] = {
+      {R"({"op":"chain","from":"x"})", "\"from\" must be an unsigned integer"},
+      {R"({"op":"chain","from":null})", "\"from\" must be an unsigned integer"},
+      {R"({"op":"chain","count":"x"})", "\"count\" must be an unsigned integer in 1..1000"},
+      {R"({"op":"admit","credential_id":1,"psk":2})", "\"credential_id\" must be a string"},
+      {R"({"op":"evict","node":4294967297})",
+       "\"node\" must be an unsigned integer in 1..4294967295"},
+      {R"({"op":"chain","count":1001})", "\"count\""},
+      {R"({"op":"chain","from":-1})", "\"from\""},
+      {R"({"op":"chain","from":1e3})", "\"from\""},
+      {R"({"op":"admit","credential_id":"00112233445566778899aabbccddeeff","psk":"00"})",
+       "\"psk\" must be a string of 64 hex digits"},
+      {R"({"op":"evict","node":0})", "\"node\""},
+      {R"({"op":"evict","node":1.5})", "\"node\""},
+      {R"({"op":"evict","node":"1"})", "\"node\""},
+      {R"({"op":"evict"})", "\"node\" is required"},
+      {R"({"op":"evict","node":1,"nod":2})", "unknown field \"nod\""},
+      {R"({"op":7})", "\"op\" is required: a string"},
+      {R"({"op":"reboot"})", "unknown op \"reboot\""},
+      {R"([1,2,3])", "a request is a JSON object"},
+      {"not json", "not valid JSON"},
+      {std::string(20000, '['), "not valid JSON"},
+  };
+  for (const auto& [line, named] : wrong) {
+    std::string error;
+    auto answer = admin_exchange(admin(port, 0), op, line, error);
+    ASSERT_TRUE(answer) << line.substr(0, 60) << ": " << error << "\n" << gateways_[0]->log();
+    const auto j = nlohmann::json::parse(*answer, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << *answer;
+    EXPECT_FALSE(j.value("ok", true)) << line;
+    EXPECT_NE(j.value("error", "").find(named), std::string::npos) << line << " -> " << *answer;
+  }
+  s = status(admin(port, 0));
+  ASSERT_TRUE(s) << gateways_[0]->log();
+  EXPECT_TRUE(gateways_[0]->running());
+  EXPECT_EQ((*s)["admin"]["malformed_requests"].get<std::size_t>(), std::size(wrong));
+  EXPECT_EQ((*s)["members"].get<std::uint64_t>(), 0u);
+
+  // Keys that are not listed, and clients that do not speak TLS, get nothing.
+  crypto::OsRng rng;
+  const OperatorCredentials stranger{crypto::Ed25519KeyPair::generate(rng), op.gateway_keys};
+  std::string error;
+  EXPECT_FALSE(admin_request(admin(port, 0), stranger, {{"op", "status"}}, error));
+  EXPECT_NE(error.find("operator_keys"), std::string::npos) << error;
+  const auto plain = [&](const std::string& text) {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), admin(port, 0).port});
+    asio::write(socket, asio::buffer(text));
+    std::string got;
+    asio::error_code ec;
+    std::array<char, 4096> buffer{};
+    while (!ec && got.size() < 1 << 20)
+      got.append(buffer.data(), socket.read_some(asio::buffer(buffer), ec));
+    return got;
+  };
+  EXPECT_EQ(plain(R"({"op":"evict","node":1})"
+                  "\n")
+                .find("\"ok\""),
+            std::string::npos);
+  // The operator pins the gateway too: a gateway whose key it does not know is not asked.
+  const OperatorCredentials misled{crypto::Ed25519KeyPair::from_seed(op.key.seed()),
+                                   {crypto::Ed25519KeyPair::generate(rng).public_key()}};
+  EXPECT_FALSE(admin_request(admin(port, 0), misled, {{"op", "status"}}, error));
+
+  // Connections that never finish a handshake: beyond kAdminSessionsMax they are closed at
+  // once, the others after kAdminHandshakeMs, and then the operator is served again.
+  asio::io_context io;
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> idle;
+  for (int i = 0; i < 40; ++i) {
+    idle.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    idle.back()->connect({asio::ip::make_address("127.0.0.1"), admin(port, 0).port});
+  }
+  std::optional<nlohmann::json> after;
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (!after && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(200ms);
+    after = status(admin(port, 0));
+  }
+  ASSERT_TRUE(after) << "the operator was not served again after the idle connections";
+  EXPECT_GE((*after)["admin"]["sessions_refused"].get<std::uint64_t>(), 40 - kAdminSessionsMax);
+  EXPECT_GE((*after)["admin"]["timeouts"].get<std::uint64_t>(), 1u);
+  EXPECT_GE((*after)["admin"]["handshakes_refused"].get<std::uint64_t>(), 3u);
+  EXPECT_TRUE(gateways_[0]->running());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
+#include "daemon/operator_files.h"
 #include "enroll/credential.h"
 #include "harness/child.h"
 #include "support/free_ports.h"
@@ -52,6 +53,10 @@ class DeviceProcesses : public ::testing::Test {
                             (root_ / "c").string() + " --base-port " + std::to_string(port_) +
                             " --timeout-commit-ms 100 >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
+    auto credentials = load_operator_credentials((root_ / "c" / "operator.key").string(),
+                                                 (root_ / "c" / "genesis.json").string());
+    ASSERT_TRUE(credentials) << credentials.error();
+    operator_.emplace(std::move(credentials).value());
     for (int g = 0; g < 4; ++g)
       gateways_.push_back(start_gateway(g));
     ASSERT_TRUE(wait([&] {
@@ -77,7 +82,7 @@ class DeviceProcesses : public ::testing::Test {
   }
   std::optional<json> request(int g, const json& r) {
     std::string error;
-    return admin_request(admin(g), r, error);
+    return admin_request(admin(g), *operator_, r, error);
   }
   std::optional<json> status(int g) { return request(g, {{"op", "status"}}); }
 
@@ -165,6 +170,7 @@ class DeviceProcesses : public ::testing::Test {
 
   fs::path root_;
   std::uint16_t port_ = 0;
+  std::optional<OperatorCredentials> operator_;
   std::vector<std::unique_ptr<Child>> gateways_;
   std::vector<std::unique_ptr<Device>> devices_;
 };

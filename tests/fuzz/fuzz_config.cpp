@@ -37,6 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                       again->data_dir == gateway->data_dir &&
                       again->listen_device == gateway->listen_device &&
                       again->timeouts.commit_ms == gateway->timeouts.commit_ms &&
-                      again->submission_mode == gateway->submission_mode);
+                      again->submission_mode == gateway->submission_mode &&
+                      again->listen_admin == gateway->listen_admin &&
+                      again->operator_keys == gateway->operator_keys);
   return 0;
 }
