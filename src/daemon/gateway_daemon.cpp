@@ -1,6 +1,7 @@
 #include "daemon/gateway_daemon.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <csignal>
@@ -8,6 +9,7 @@
 
 #include "base/bytes.h"
 #include "base/check.h"
+#include "base/limits.h"
 #include "config/gateway_pair_key.h"
 #include "crypto/x509.h"
 #include "daemon/gateway_admin.h"
@@ -32,6 +34,11 @@ int run_gateway(const std::string& config_path) {
 }
 
 namespace {
+
+// Enough for every bounded connection count with room to spare: mesh handshakes and links,
+// admin sessions, the stores' files.
+constexpr std::uint64_t kDescriptorsWanted =
+    4 * (io::kHandshakesPendingMax + kAdminSessionsMax + limits::kGatewaysMax);
 
 gateway::GatewayNodeConfig node_config(const config::GatewayConfig& c) {
   gateway::GatewayNodeConfig nc;
@@ -157,6 +164,20 @@ GatewayDaemon::GatewayDaemon(io::GatewayFiles files, Logger& log, std::unique_pt
 GatewayDaemon::~GatewayDaemon() = default;
 
 int GatewayDaemon::run() {
+  // Descriptors: the soft limit raised to the hard one, so that the bounded connection counts
+  // (mesh handshakes, admin sessions) stay far below it and an accept never meets EMFILE in
+  // normal operation.
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      (void)::setrlimit(RLIMIT_NOFILE, &files);
+      (void)::getrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (files.rlim_cur < kDescriptorsWanted) {
+      log_.warn("descriptor_limit_low", {{"limit", static_cast<std::uint64_t>(files.rlim_cur)},
+                                         {"wanted", kDescriptorsWanted}});
+    }
+  }
   try {
     mesh_.start();
     admin_.start();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <utility>
 
 #include "io/pinned_tls.h"
@@ -17,9 +18,23 @@ using TlsStream = asio::ssl::stream<tcp::socket>;
 // operations, so that a callback that fires after the mesh dropped it finds a live object.
 class PeerMesh::Link : public std::enable_shared_from_this<PeerMesh::Link> {
  public:
-  Link(PeerMesh& mesh, TlsStream stream) : mesh_(mesh), stream_(std::move(stream)) {}
+  Link(PeerMesh& mesh, TlsStream stream)
+      : mesh_(mesh), stream_(std::move(stream)), handshake_timer_(stream_.get_executor()) {}
 
   TlsStream& stream() { return stream_; }
+
+  // Closes the link unless handshake_done() comes within kHandshakeMs: a peer (or anyone)
+  // that connects and says nothing must not hold a socket and a TLS state for long.
+  void arm_handshake_timeout() {
+    handshake_timer_.expires_after(std::chrono::milliseconds(kHandshakeMs));
+    handshake_timer_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      ++self->mesh_.stats_.handshake_timeouts;
+      self->close();
+    });
+  }
+  void handshake_done() { handshake_timer_.cancel(); }
   void set_peer(GatewayId peer) { peer_ = peer; }
 
   void start_reading() { read_header(); }
@@ -37,6 +52,7 @@ class PeerMesh::Link : public std::enable_shared_from_this<PeerMesh::Link> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    handshake_timer_.cancel();
     asio::error_code ignored;
     stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.lowest_layer().close(ignored);
@@ -90,6 +106,7 @@ class PeerMesh::Link : public std::enable_shared_from_this<PeerMesh::Link> {
 
   PeerMesh& mesh_;
   TlsStream stream_;
+  asio::steady_timer handshake_timer_;
   GatewayId peer_{};
   bool closed_ = false;
   std::array<std::uint8_t, 4> header_{};
@@ -106,7 +123,8 @@ PeerMesh::PeerMesh(asio::io_context& io, asio::ssl::context& tls, const ledger::
       self_(self),
       addresses_(std::move(addresses)),
       on_message_(std::move(on_message)),
-      on_link_(std::move(on_link)) {}
+      on_link_(std::move(on_link)),
+      accept_backoff_(io) {}
 
 PeerMesh::~PeerMesh() {
   stop();
@@ -135,6 +153,7 @@ void PeerMesh::stop() {
   }
   for (auto& [peer, timer] : redial_timers_)
     timer->cancel();
+  accept_backoff_.cancel();
   auto links = std::move(links_);
   links_.clear();
   for (auto& [peer, link] : links)
@@ -144,28 +163,47 @@ void PeerMesh::stop() {
 void PeerMesh::accept_next() {
   acceptor_->async_accept([this](const asio::error_code& ec, tcp::socket socket) {
     if (stopped_) return;
-    if (!ec) {
-      auto link = std::make_shared<Link>(*this, TlsStream(std::move(socket), tls_));
-      link->stream().set_verify_callback(pin_to(validator_keys(genesis_)));
-      link->stream().async_handshake(
-          asio::ssl::stream_base::server, [this, link](const asio::error_code& hs) {
-            if (stopped_) return;
-            const auto peer =
-                hs ? std::nullopt : peer_gateway(link->stream().native_handle(), genesis_);
-            // Only lower indices dial us: one link per pair.
-            if (!peer || peer->value() >= self_.value()) {
-              ERR_clear_error();
-              ++stats_.handshakes_refused;
-              if (on_link_)
-                on_link_(
-                    GatewayId{}, false,
-                    hs ? "handshake refused: " + hs.message() : "peer may not dial this gateway");
-              link->close();
-              return;
-            }
-            link_up(*peer, link);
-          });
+    if (ec) {
+      // EMFILE, ENFILE, ENOBUFS: accepting again at once fails again at once and spins a
+      // core; wait a little for descriptors to be freed.
+      ++stats_.accept_errors;
+      accept_backoff_.expires_after(std::chrono::milliseconds(kAcceptBackoffMs));
+      accept_backoff_.async_wait([this](const asio::error_code& waited) {
+        if (!waited && !stopped_) accept_next();
+      });
+      return;
     }
+    // Connections not yet authenticated are capped: beyond the cap they are closed at once,
+    // before any TLS state is allocated for them.
+    if (handshakes_pending_ >= kHandshakesPendingMax) {
+      ++stats_.connections_refused;
+      asio::error_code ignored;
+      socket.close(ignored);
+      accept_next();
+      return;
+    }
+    ++handshakes_pending_;
+    auto link = std::make_shared<Link>(*this, TlsStream(std::move(socket), tls_));
+    link->stream().set_verify_callback(pin_to(validator_keys(genesis_)));
+    link->arm_handshake_timeout();
+    link->stream().async_handshake(asio::ssl::stream_base::server, [this, link](
+                                                                       const asio::error_code& hs) {
+      if (stopped_) return;
+      --handshakes_pending_;
+      link->handshake_done();
+      const auto peer = hs ? std::nullopt : peer_gateway(link->stream().native_handle(), genesis_);
+      // Only lower indices dial us: one link per pair.
+      if (!peer || peer->value() >= self_.value()) {
+        ERR_clear_error();
+        ++stats_.handshakes_refused;
+        if (on_link_)
+          on_link_(GatewayId{}, false,
+                   hs ? "handshake refused: " + hs.message() : "peer may not dial this gateway");
+        link->close();
+        return;
+      }
+      link_up(*peer, link);
+    });
     accept_next();
   });
 }
@@ -182,13 +220,18 @@ void PeerMesh::dial(GatewayId peer) {
     link_down(peer, nullptr, "bad address " + to_string(address));
     return;
   }
+  link->arm_handshake_timeout();
   link->stream().lowest_layer().async_connect(
       endpoint, [this, link, peer](const asio::error_code& connect_ec) {
         if (stopped_) return;
-        if (connect_ec) return link_down(peer, nullptr, connect_ec.message());
+        if (connect_ec) {
+          link->close();
+          return link_down(peer, nullptr, connect_ec.message());
+        }
         link->stream().async_handshake(
             asio::ssl::stream_base::client, [this, link, peer](const asio::error_code& hs) {
               if (stopped_) return;
+              link->handshake_done();
               if (hs) {
                 ERR_clear_error();
                 ++stats_.handshakes_refused;

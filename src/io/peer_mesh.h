@@ -11,6 +11,13 @@
 // Frame: u32 length (big-endian, at most kFrameBytesMax) || the message. A peer that announces
 // a longer frame is cut off: nothing it sends is buffered beyond that bound.
 //
+// The listening port is open to anyone who can reach it, so what a stranger can hold is bounded:
+// at most kHandshakesPendingMax accepted connections are in their handshake at once (more are
+// closed at accept, before any TLS state exists), a handshake that has not finished within
+// kHandshakeMs is closed (dialled links too), an authenticated peer keeps one link (a new one
+// replaces the old), and after a failed accept (descriptor limit) the next waits
+// kAcceptBackoffMs instead of spinning.
+//
 // Runs on one asio::io_context thread; every callback is invoked on it.
 #pragma once
 
@@ -38,6 +45,9 @@ inline constexpr std::size_t kFrameBytesMax = consensus::kMessageBytesMax;
 inline constexpr std::size_t kPeerQueueFramesMax = 4096;
 inline constexpr std::uint64_t kRedialMinMs = 100;
 inline constexpr std::uint64_t kRedialMaxMs = 2000;
+inline constexpr std::size_t kHandshakesPendingMax = 64;
+inline constexpr std::uint64_t kHandshakeMs = 5000;
+inline constexpr std::uint64_t kAcceptBackoffMs = 100;
 
 struct PeerMeshStats {
   std::uint64_t frames_in = 0;
@@ -46,6 +56,9 @@ struct PeerMeshStats {
   std::uint64_t handshakes_refused = 0;  // a peer whose certificate is not the pinned one
   std::uint64_t links_lost = 0;
   std::uint64_t oversized_frames = 0;
+  std::uint64_t connections_refused = 0;  // accepted beyond kHandshakesPendingMax, closed
+  std::uint64_t handshake_timeouts = 0;
+  std::uint64_t accept_errors = 0;  // EMFILE and the like
 };
 
 class PeerMesh {
@@ -94,6 +107,8 @@ class PeerMesh {
   std::map<GatewayId, std::shared_ptr<Link>> links_;
   std::map<GatewayId, std::unique_ptr<asio::steady_timer>> redial_timers_;
   std::map<GatewayId, std::uint64_t> backoff_ms_;
+  asio::steady_timer accept_backoff_;
+  std::size_t handshakes_pending_ = 0;
   bool stopped_ = false;
   PeerMeshStats stats_;
 };

@@ -3,9 +3,12 @@
 // stops a gateway cleanly and a restart resumes from its store.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +20,7 @@
 #include "daemon/admin_server.h"
 #include "daemon/operator_files.h"
 #include "harness/child.h"
+#include "io/peer_mesh.h"
 #include "support/free_ports.h"
 
 namespace kmchain::daemon {
@@ -323,6 +327,78 @@ TEST_F(GatewayProcesses, OperatorEndpointAnswersEveryWrongRequestAndServesOnlyIt
   EXPECT_GE((*after)["admin"]["timeouts"].get<std::uint64_t>(), 1u);
   EXPECT_GE((*after)["admin"]["handshakes_refused"].get<std::uint64_t>(), 3u);
   EXPECT_TRUE(gateways_[0]->running());
+}
+
+// A gateway's resident memory in kB (VmRSS), or 0 if it cannot be read.
+std::uint64_t resident_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+// The gateway-link port is open to anyone: thousands of idle connections (each used to cost
+// about 90 kB, never returned, and at the descriptor limit a core spun) leave memory bounded and
+// the consortium deciding.
+TEST_F(GatewayProcesses, ThousandsOfIdleConnectionsToTheMeshPortLeaveMemoryBoundedAndBlocksComing) {
+  const std::uint16_t port = base_port(4);
+  const fs::path dir = root_ / "consortium";
+  ASSERT_EQ(init(dir, port), 0);
+  for (int i = 0; i < 4; ++i)
+    start(dir, i);
+  auto s = wait_height(admin(port, 0), 2);
+  ASSERT_TRUE(s && (*s)["height"].get<std::uint64_t>() >= 2) << gateways_[0]->log();
+  const pid_t pid = gateways_[0]->pid();
+  const std::uint64_t before_kb = resident_kb(pid);
+  ASSERT_GT(before_kb, 0u);
+
+  constexpr int kConnections = 3000;
+  rlimit files{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  if (files.rlim_cur < kConnections + 100 && files.rlim_max >= kConnections + 100) {
+    files.rlim_cur = kConnections + 100;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
+  }
+  if (files.rlim_cur < kConnections + 100) GTEST_SKIP() << "descriptor limit " << files.rlim_cur;
+  asio::io_context io;
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> idle;
+  std::uint64_t peak_kb = 0;
+  const asio::ip::tcp::endpoint link_port(asio::ip::make_address("127.0.0.1"), port);
+  for (int i = 0; i < kConnections; ++i) {
+    idle.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    asio::error_code ec;
+    idle.back()->connect(link_port, ec);
+    ASSERT_FALSE(ec) << "connection " << i << ": " << ec.message();
+    if (i % 250 == 0) peak_kb = std::max(peak_kb, resident_kb(pid));
+  }
+  // Held open past the handshake timeout while the consortium goes on deciding.
+  const std::uint64_t height = (*status(admin(port, 0)))["height"].get<std::uint64_t>();
+  for (int i = 0; i < 4; ++i) {
+    auto t = wait_height(admin(port, i), height + 5);
+    ASSERT_TRUE(t && (*t)["height"].get<std::uint64_t>() >= height + 5) << "gateway " << i;
+    peak_kb = std::max(peak_kb, resident_kb(pid));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(io::kHandshakeMs + 500));
+  peak_kb = std::max(peak_kb, resident_kb(pid));
+  s = status(admin(port, 0));
+  ASSERT_TRUE(s) << gateways_[0]->log();
+  EXPECT_TRUE(gateways_[0]->running());
+  EXPECT_EQ((*s)["peers_connected"].size(), 3u);
+  const auto& links = (*s)["links"];
+  EXPECT_GE(links["connections_refused"].get<std::uint64_t>(),
+            kConnections - io::kHandshakesPendingMax);
+  EXPECT_GE(links["handshake_timeouts"].get<std::uint64_t>(), 1u);
+  // At most kHandshakesPendingMax TLS states at once, returned after the timeout.
+  EXPECT_LT(peak_kb, before_kb + 16 * 1024) << "before " << before_kb << " kB";
+  std::printf(
+      "gateway 0 resident memory: %llu kB before, at most %llu kB under %d idle "
+      "connections; %llu refused at accept, %llu timed out\n",
+      static_cast<unsigned long long>(before_kb), static_cast<unsigned long long>(peak_kb),
+      kConnections,
+      static_cast<unsigned long long>(links["connections_refused"].get<std::uint64_t>()),
+      static_cast<unsigned long long>(links["handshake_timeouts"].get<std::uint64_t>()));
 }
 
 }  // namespace
