@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include "channel/record.h"
 #include "config/genesis_file.h"
 #include "crypto/random.h"
 #include "daemon/device_state.h"
@@ -87,25 +88,29 @@ class DeviceProcess {
       after_input(events, posts);
       return io::CoapReply{ok ? io::CoapCode::kChanged : io::CoapCode::kBadRequest, {}};
     });
-    coap_.on_post("d2d", [this](const Endpoint&, ByteView body) {
-      std::vector<device::Event> events;
-      bool ok = false;
-      auto header = channel::parse_header(body);
-      if (eavesdropper_ && header && agent_.node() && header->receiver != *agent_.node()) {
-        // A copy of someone else's record: the attacker tries every key it kept.
-        device::Event e{"sniffed", {}};
-        e.add("from", header->sender.value());
-        e.add("to", header->receiver.value());
-        e.add("decrypted", eavesdropper_->opens(body, io::steady_clock_ms()) ? "true" : "false");
-        events.push_back(std::move(e));
-        ok = true;
-      } else {
-        ok = agent_.on_d2d(body, io::steady_clock_ms(), events);
-      }
-      std::vector<device::Post> none;
-      after_input(events, none);
-      return io::CoapReply{ok ? io::CoapCode::kChanged : io::CoapCode::kBadRequest, {}};
-    });
+    coap_.on_post(
+        "d2d",
+        [this](const Endpoint&, ByteView body) {
+          std::vector<device::Event> events;
+          bool ok = false;
+          auto header = channel::parse_header(body);
+          if (eavesdropper_ && header && agent_.node() && header->receiver != *agent_.node()) {
+            // A copy of someone else's record: the attacker tries every key it kept.
+            device::Event e{"sniffed", {}};
+            e.add("from", header->sender.value());
+            e.add("to", header->receiver.value());
+            e.add("decrypted",
+                  eavesdropper_->opens(body, io::steady_clock_ms()) ? "true" : "false");
+            events.push_back(std::move(e));
+            ok = true;
+          } else {
+            ok = agent_.on_d2d(body, io::steady_clock_ms(), events);
+          }
+          std::vector<device::Post> none;
+          after_input(events, none);
+          return io::CoapReply{ok ? io::CoapCode::kChanged : io::CoapCode::kBadRequest, {}};
+        },
+        channel::kRecordBytesMax);
   }
 
   int run() {

@@ -78,7 +78,10 @@ json status(const GatewayView& v) {
         {"unknown_paths", coap.unknown_paths},
         {"posts_sent", coap.posts_sent},
         {"posts_failed", coap.posts_failed},
-        {"malformed_datagrams", io::coap_malformed_datagrams()}}}};
+        {"malformed_datagrams", io::coap_malformed_datagrams()},
+        {"bodies_too_large", coap.bodies_too_large},
+        {"transfers_refused", coap.transfers_refused},
+        {"transfers_incomplete", coap.transfers_incomplete}}}};
   return {
       {"ok", true},
       {"gateway", v.node.self().value()},

@@ -13,6 +13,8 @@
 #include "config/gateway_pair_key.h"
 #include "crypto/x509.h"
 #include "daemon/gateway_admin.h"
+#include "enroll/device_request.h"
+#include "enroll/join.h"
 #include "io/clock.h"
 
 namespace kmchain::daemon {
@@ -154,10 +156,17 @@ GatewayDaemon::GatewayDaemon(io::GatewayFiles files, Logger& log, std::unique_pt
              }),
       coap_(io_, files_.config.listen_device),
       signals_(io_, SIGTERM, SIGINT) {
-  for (const std::string path : {"join", "req"}) {
-    coap_.on_post(path, [this, path](const Endpoint& from, ByteView body) {
-      return on_device_post(path, from, body);
-    });
+  // Each path takes bodies up to its largest valid message: nothing larger is reassembled.
+  const std::pair<std::string, std::size_t> paths[] = {
+      {"join", enroll::kJoinHelloBytes},
+      {"req", enroll::kRequestBytesMin + enroll::kRequestBodyBytesMax}};
+  for (const auto& [path, body_max] : paths) {
+    coap_.on_post(
+        path,
+        [this, path](const Endpoint& from, ByteView body) {
+          return on_device_post(path, from, body);
+        },
+        body_max);
   }
 }
 

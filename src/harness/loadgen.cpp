@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "base/percentile.h"
+#include "channel/record.h"
 #include "config/genesis_file.h"
 #include "crypto/random.h"
 #include "daemon/admin_server.h"
@@ -111,7 +112,8 @@ int run_loadgen(const LoadgenOptions& o) {
       (void)io;
       return io::CoapReply{ok ? io::CoapCode::kChanged : io::CoapCode::kBadRequest, {}};
     });
-    dev->coap->on_post("d2d", [](const Endpoint&, ByteView) { return io::CoapReply{}; });
+    dev->coap->on_post(
+        "d2d", [](const Endpoint&, ByteView) { return io::CoapReply{}; }, channel::kRecordBytesMax);
     dev->coap->start();
     devices.push_back(std::move(dev));
   }

@@ -3,12 +3,15 @@
 #include <arpa/inet.h>
 #include <coap3/coap.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
+
+#include "io/clock.h"
 
 namespace kmchain::io {
 
@@ -114,15 +117,18 @@ void on_request(coap_resource_t* resource, coap_session_t* session, const coap_p
   std::size_t offset = 0;
   std::size_t total = 0;
   const std::uint8_t* data = nullptr;
-  CoapReply reply;
-  if (coap_get_data_large(request, &len, &data, &offset, &total) != 0 &&
-      total > kCoapBodyBytesMax) {
-    reply.code = CoapCode::kTooLarge;
-  } else {
-    reply = node->dispatch(path, from_coap_address(coap_session_get_addr_remote(session)),
-                           ByteView(data, data ? len : 0));
-  }
+  if (coap_get_data_large(request, &len, &data, &offset, &total) == 0) data = nullptr;
+  const CoapNode::Block block{path, from_coap_address(coap_session_get_addr_remote(session)),
+                              ByteView(data, data ? len : 0), offset, total};
+  CoapReply reply = node->on_block(block);
   coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(reply.code));
+  if (reply.code == CoapCode::kTooLarge) {
+    // RFC 7959 2.9.3: the largest body this path takes.
+    std::uint8_t size[4];
+    const auto n =
+        coap_encode_var_safe(size, sizeof size, static_cast<unsigned>(node->body_max(path)));
+    coap_add_option(response, COAP_OPTION_SIZE1, n, size);
+  }
   if (!reply.payload.empty()) {
     auto* body = new Bytes(std::move(reply.payload));
     coap_add_data_large_response(resource, session, request, response, query,
@@ -177,8 +183,52 @@ CoapNode::~CoapNode() {
   stop();
 }
 
-void CoapNode::on_post(const std::string& path, Handler handler) {
-  handlers_[path] = std::move(handler);
+void CoapNode::on_post(const std::string& path, Handler handler, std::size_t body_max) {
+  handlers_[path] = Route{std::move(handler), std::min(body_max, kCoapBodyBytesMax)};
+}
+
+std::size_t CoapNode::body_max(const std::string& path) const {
+  auto it = handlers_.find(path);
+  return it == handlers_.end() ? 0 : it->second.body_max;
+}
+
+CoapReply CoapNode::on_block(const Block& b) {
+  const std::size_t max = body_max(b.path);
+  // Only complete bodies below the path's bound reach a handler; an announced total (Size1) or
+  // a block beyond it is refused before anything is kept.
+  if (b.total > max || b.offset > max || b.body.size() > max - std::min(max, b.offset)) {
+    ++stats_.bodies_too_large;
+    transfers_.erase({to_string(b.from), b.path});
+    return {CoapCode::kTooLarge, {}};
+  }
+  const bool last = b.offset + b.body.size() >= b.total;
+  if (b.offset == 0 && last) return dispatch(b.path, b.from, b.body);
+
+  // Block-wise (RFC 7959): reassembled here, in order, in memory that grows with what arrived.
+  const std::uint64_t now = steady_clock_ms();
+  std::erase_if(transfers_,
+                [now](const auto& t) { return now - t.second.last_ms > kCoapTransferIdleMs; });
+  const std::pair<std::string, std::string> key{to_string(b.from), b.path};
+  auto it = transfers_.find(key);
+  if (b.offset == 0) {
+    if (it == transfers_.end() && transfers_.size() >= kCoapTransfersMax) {
+      ++stats_.transfers_refused;
+      return {CoapCode::kServiceUnavailable, {}};
+    }
+    it = transfers_.insert_or_assign(key, Transfer{}).first;
+  }
+  if (it == transfers_.end() || it->second.body.size() != b.offset) {
+    // A block out of order, or of a transfer this endpoint does not hold.
+    if (it != transfers_.end()) transfers_.erase(it);
+    ++stats_.transfers_incomplete;
+    return {CoapCode::kIncomplete, {}};
+  }
+  it->second.body.insert(it->second.body.end(), b.body.begin(), b.body.end());
+  it->second.last_ms = now;
+  if (!last) return {CoapCode::kChanged, {}};  // libcoap answers 2.31 Continue
+  const Bytes body = std::move(it->second.body);
+  transfers_.erase(it);
+  return dispatch(b.path, b.from, body);
 }
 
 void CoapNode::start() {
@@ -189,7 +239,12 @@ void CoapNode::start() {
   ctx_ = coap_new_context(nullptr);
   if (ctx_ == nullptr) throw std::runtime_error("cannot create a CoAP context");
   nodes()[ctx_] = this;
-  coap_context_set_block_mode(ctx_, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  // Requests to this endpoint are reassembled by on_block(), not by libcoap: libcoap 4.3.1
+  // reserves the whole body a first block announces (Size1) at once, up to 4 GiB per session.
+  // Sessions copy the context's mode when they are made, so the client sessions of
+  // session_to() get libcoap's reassembly of answers (SINGLE_BODY) and the server sessions
+  // made later do not.
+  coap_context_set_block_mode(ctx_, COAP_BLOCK_USE_LIBCOAP);
   coap_context_set_max_idle_sessions(ctx_, 4096);
   if (coap_new_endpoint(ctx_, &addr, COAP_PROTO_UDP) == nullptr) {
     throw std::runtime_error("cannot bind UDP " + to_string(listen_));
@@ -248,7 +303,7 @@ CoapReply CoapNode::dispatch(const std::string& path, const Endpoint& from, Byte
     ++stats_.unknown_paths;
     return {CoapCode::kNotFound, {}};
   }
-  return it->second(from, body);
+  return it->second.handler(from, body);
 }
 
 void CoapNode::complete(const std::string& token, std::optional<CoapReply> reply) {
@@ -265,7 +320,10 @@ coap_session_t* CoapNode::session_to(const Endpoint& to) {
   if (auto it = sessions_.find(key); it != sessions_.end()) return it->second;
   coap_address_t dst;
   if (!to_coap_address(to, dst)) return nullptr;
+  // Answers to our own requests come whole to on_response (see start()).
+  coap_context_set_block_mode(ctx_, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
   coap_session_t* s = coap_new_client_session(ctx_, nullptr, &dst, COAP_PROTO_UDP);
+  coap_context_set_block_mode(ctx_, COAP_BLOCK_USE_LIBCOAP);
   if (s == nullptr) return nullptr;
   // Loopback and LAN peers answer in milliseconds: give up after at most 10.5 s (1 s ack
   // timeout, two retransmissions), not RFC 7252's 93. libcoap refuses an ack timeout below 1 s.

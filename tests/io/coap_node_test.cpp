@@ -1,12 +1,23 @@
 // CoapNode on loopback: requests and answers larger than a datagram (block-wise), unknown
-// paths, garbage datagrams, and a peer that never answers.
+// paths, garbage datagrams, a peer that never answers, and block-wise requests that announce
+// or send more than a path takes.
 #include "io/coap_node.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/coap_raw.h"
 
 namespace kmchain::io {
 namespace {
@@ -206,6 +217,120 @@ TEST(CoapNode, ConcurrentPostsToSeveralPeersEachGetTheirAnswer) {
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(answers[i], std::vector<std::uint8_t>(3, static_cast<std::uint8_t>(i))) << i;
   }
+}
+
+}  // namespace
+}  // namespace kmchain::io
+
+namespace kmchain::io {
+namespace {
+
+using testing::Answer;
+using testing::exchange;
+using testing::first_block;
+using testing::kCode231;
+using testing::kCode408;
+using testing::kCode413;
+using testing::kCode503;
+using testing::virtual_kb;
+
+// libcoap 4.3.1 reserved the whole body a first block announces (Size1), up to 4 GiB per
+// session; a body above the path's bound is now refused with its bound before anything is kept.
+TEST(CoapBlockWise, AnnouncedBodiesAboveThePathBoundAreRefusedBeforeAnythingIsReserved) {
+  asio::io_context io;
+  CoapNode server(io, loopback(18941));
+  int calls = 0;
+  server.on_post(
+      "join",
+      [&](const Endpoint&, ByteView) {
+        ++calls;
+        return CoapReply{};
+      },
+      131);
+  server.start();
+  const std::uint64_t before_kb = virtual_kb();
+  std::vector<asio::ip::udp::socket> sockets;
+  for (int i = 0; i < 500; ++i)
+    sockets.emplace_back(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+  const asio::ip::udp::endpoint target(asio::ip::make_address("127.0.0.1"), 18941);
+  const auto answers = exchange(io, sockets, target, [](std::size_t i) {
+    return first_block("join", 0xFFFFFFFFu, static_cast<std::uint16_t>(i));
+  });
+  const std::uint64_t after_kb = virtual_kb();
+  ASSERT_EQ(answers.size(), sockets.size());
+  for (const Answer& a : answers) {
+    EXPECT_EQ(a.code, kCode413);
+    EXPECT_EQ(a.size1, 131u);
+  }
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(server.stats().bodies_too_large, sockets.size());
+  // 500 sessions: tens of MB at most, not 500 reservations of gigabytes.
+  EXPECT_LT(after_kb, before_kb + 64 * 1024) << "VmSize " << before_kb << " -> " << after_kb;
+  std::printf("VmSize %llu kB -> %llu kB after 500 first blocks announcing 4 GiB\n",
+              static_cast<unsigned long long>(before_kb),
+              static_cast<unsigned long long>(after_kb));
+}
+
+TEST(CoapBlockWise, BodiesSentBeyondTheBoundOutOfOrderOrTooManyAtOnceAreRefused) {
+  asio::io_context io;
+  CoapNode server(io, loopback(18942));
+  int calls = 0;
+  server.on_post(
+      "small",
+      [&](const Endpoint&, ByteView) {
+        ++calls;
+        return CoapReply{};
+      },
+      2000);
+  server.on_post(
+      "big",
+      [&](const Endpoint&, ByteView) {
+        ++calls;
+        return CoapReply{};
+      },
+      kCoapBodyBytesMax);
+  server.start();
+  CoapNode client(io, loopback(18943));
+  client.start();
+
+  // Sent block-wise with no Size1 (libcoap's client): refused at the block that passes 2000.
+  std::optional<CoapReply> reply;
+  bool done = false;
+  client.post(loopback(18942), "small", Bytes(5000, 1), [&](std::optional<CoapReply> r) {
+    reply = std::move(r);
+    done = true;
+  });
+  run_until(io, done);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->code, CoapCode::kTooLarge);
+  EXPECT_EQ(calls, 0);
+
+  const asio::ip::udp::endpoint target(asio::ip::make_address("127.0.0.1"), 18942);
+  // A block that starts in the middle of a transfer this endpoint does not hold.
+  std::vector<asio::ip::udp::socket> one;
+  one.emplace_back(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+  auto answers = exchange(io, one, target, [](std::size_t) {
+    return first_block("big", std::nullopt, 7, /*block_num=*/3);
+  });
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].code, kCode408);
+
+  // At most kCoapTransfersMax transfers in progress.
+  std::vector<asio::ip::udp::socket> many;
+  for (std::size_t i = 0; i < kCoapTransfersMax + 6; ++i)
+    many.emplace_back(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+  answers = exchange(io, many, target, [](std::size_t i) {
+    return first_block("big", std::nullopt, static_cast<std::uint16_t>(100 + i));
+  });
+  ASSERT_EQ(answers.size(), many.size());
+  EXPECT_EQ(std::count_if(answers.begin(), answers.end(),
+                          [](const Answer& a) { return a.code == kCode231; }),
+            static_cast<std::ptrdiff_t>(kCoapTransfersMax));
+  EXPECT_EQ(std::count_if(answers.begin(), answers.end(),
+                          [](const Answer& a) { return a.code == kCode503; }),
+            6);
+  EXPECT_EQ(server.stats().transfers_refused, 6u);
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace
