@@ -84,7 +84,7 @@ Result<std::unique_ptr<GatewayDaemon>, std::string> GatewayDaemon::open(io::Gate
                                                                         Logger& log) {
   const auto wal_path = (files.data_dir / "consensus.wal").string();
   auto wal = io::FileWal::open(wal_path);
-  if (!wal) return Err{std::string(wal_path) + ": cannot open the WAL"};
+  if (!wal) return Err{io::describe(wal.error(), wal_path)};
   const auto store_path = (files.data_dir / "chain.sqlite").string();
   auto store = io::SqliteBlockStore::open(store_path, files.genesis.genesis.chain_id());
   if (!store) return Err{store_path + ": " + io::to_string(store.error())};

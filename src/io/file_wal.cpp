@@ -34,8 +34,22 @@ const char* to_string(WalError error) {
       return "cannot truncate the torn tail";
     case WalError::kCannotSync:
       return "cannot sync";
+    case WalError::kCorrupt:
+      return "damaged, and not by a crash (intact records follow the damage, or more of it than "
+             "one write)";
   }
   return "unknown wal error";
+}
+
+std::string describe(const WalOpenError& error, const std::string& path) {
+  std::string out = path + ": " + to_string(error.code);
+  if (error.code == WalError::kCorrupt) {
+    out += ": the first damaged record starts at byte " + std::to_string(error.offset) +
+           "; the signer's state cannot be trusted, so the gateway will not sign with it";
+  } else if (error.system_error != 0) {
+    out += ": " + std::string(std::strerror(error.system_error));
+  }
+  return out;
 }
 
 namespace {
@@ -115,76 +129,115 @@ struct Scan {
   std::optional<Bytes> last;
   std::uint64_t intact_end = 0;  // offset just past the last intact frame
   bool read_failed = false;      // a read syscall failed: the contents are unknown
+  int read_error = 0;
+  bool corrupt = false;  // what follows intact_end is not a torn tail
 };
 
+// Whether the frame at `at` is intact (its length fits in `file_bytes` and its checksum holds),
+// with its payload. Reads at most one frame; kFailed only when the read syscall fails.
+ReadOutcome frame_at(int fd, std::uint64_t at, std::uint64_t file_bytes, Bytes& body,
+                     std::optional<Bytes>& payload_out) {
+  if (file_bytes - at < kWalFrameOverheadBytes) return ReadOutcome::kShort;
+  std::uint8_t length_bytes[kLengthBytes];
+  ReadOutcome r = pread_exact(fd, length_bytes, at);
+  if (r != ReadOutcome::kOk) return r;
+  codec::ByteReader reader(length_bytes);
+  const std::uint32_t length = reader.u32();
+  if (length > kWalRecordBytesMax || file_bytes - at < kWalFrameOverheadBytes + length)
+    return ReadOutcome::kShort;
+  body.resize(length + kChecksumBytes);
+  r = pread_exact(fd, body, at + kLengthBytes);
+  if (r != ReadOutcome::kOk) return r;
+  const ByteView payload = ByteView(body).first(length);
+  const crypto::Digest256 expected = checksum(length_bytes, payload);
+  if (!std::equal(expected.begin(), expected.end(), body.begin() + length))
+    return ReadOutcome::kShort;
+  payload_out = Bytes(payload.begin(), payload.end());
+  return ReadOutcome::kOk;
+}
+
 // Walks the frames from the start of the file and stops at the first that is short, longer
-// than the bound, or fails its checksum. Sizes are checked against the file's length before
-// anything is allocated, so no contents can make it read or allocate more than one record.
+// than the bound, or fails its checksum; then decides whether what is left is a torn tail.
+// Sizes are checked against the file's length before anything is allocated, so no contents can
+// make it read or allocate more than one record at a time.
 Scan scan(int fd) {
   Scan out;
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     out.read_failed = true;
+    out.read_error = errno;
     return out;
   }
   const auto file_bytes = static_cast<std::uint64_t>(st.st_size);
   Bytes body;
   std::uint64_t offset = 0;
-  while (file_bytes - offset >= kWalFrameOverheadBytes) {
-    std::uint8_t length_bytes[kLengthBytes];
-    ReadOutcome r = pread_exact(fd, length_bytes, offset);
-    if (r != ReadOutcome::kOk) {
-      out.read_failed = r == ReadOutcome::kFailed;
-      break;
+  while (offset < file_bytes) {
+    std::optional<Bytes> payload;
+    const ReadOutcome r = frame_at(fd, offset, file_bytes, body, payload);
+    if (r == ReadOutcome::kFailed) {
+      out.read_failed = true;
+      out.read_error = errno;
+      return out;
     }
+    if (r != ReadOutcome::kOk) break;
+    offset += kWalFrameOverheadBytes + payload->size();
+    out.last = std::move(payload);
+    out.intact_end = offset;
+  }
+  if (offset == file_bytes) return out;
+  // One append writes one frame: a tear is at most that long, with nothing intact after it.
+  if (file_bytes - offset > kWalRecordBytesMax + kWalFrameOverheadBytes) {
+    out.corrupt = true;
+    return out;
+  }
+  Bytes tail(file_bytes - offset);
+  if (const ReadOutcome r = pread_exact(fd, tail, offset); r != ReadOutcome::kOk) {
+    out.read_failed = r == ReadOutcome::kFailed;
+    out.read_error = errno;
+    return out;
+  }
+  for (std::size_t at = 1; at + kWalFrameOverheadBytes <= tail.size(); ++at) {
+    const ByteView length_bytes = ByteView(tail).subspan(at, kLengthBytes);
     codec::ByteReader reader(length_bytes);
     const std::uint32_t length = reader.u32();
-    if (length > kWalRecordBytesMax) break;
-    const std::uint64_t frame_bytes = kWalFrameOverheadBytes + length;
-    if (file_bytes - offset < frame_bytes) break;
-
-    body.resize(length + kChecksumBytes);
-    r = pread_exact(fd, body, offset + kLengthBytes);
-    if (r != ReadOutcome::kOk) {
-      out.read_failed = r == ReadOutcome::kFailed;
-      break;
-    }
-    const ByteView payload = ByteView(body).first(length);
+    if (length > tail.size() - at - kWalFrameOverheadBytes) continue;
+    const ByteView payload = ByteView(tail).subspan(at + kLengthBytes, length);
     const crypto::Digest256 expected = checksum(length_bytes, payload);
-    if (!std::equal(expected.begin(), expected.end(), body.begin() + length)) break;
-
-    out.last = Bytes(payload.begin(), payload.end());
-    offset += frame_bytes;
-    out.intact_end = offset;
+    if (std::equal(expected.begin(), expected.end(), payload.end())) {
+      out.corrupt = true;
+      return out;
+    }
   }
   return out;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<FileWal>, WalError> FileWal::open(const std::string& path) {
+Result<std::unique_ptr<FileWal>, WalOpenError> FileWal::open(const std::string& path) {
   // A compaction that crashed before its rename left the old file intact and this temporary
   // half-written; the next compaction truncates it anyway, so a failure here does not matter.
   ::unlink((path + ".tmp").c_str());
 
+  const auto failed = [](WalError code) { return Err{WalOpenError{code, errno, 0}}; };
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return Err{WalError::kCannotOpen};
+  if (fd.get() < 0) return failed(WalError::kCannotOpen);
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return Err{WalError::kCannotRead};
-  if (!S_ISREG(st.st_mode)) return Err{WalError::kNotRegularFile};
+  if (::fstat(fd.get(), &st) != 0) return failed(WalError::kCannotRead);
+  if (!S_ISREG(st.st_mode)) return Err{WalOpenError{WalError::kNotRegularFile, 0, 0}};
 
   const Scan found = scan(fd.get());
-  if (found.read_failed) return Err{WalError::kCannotRead};
+  if (found.read_failed) return Err{WalOpenError{WalError::kCannotRead, found.read_error, 0}};
+  if (found.corrupt) return Err{WalOpenError{WalError::kCorrupt, 0, found.intact_end}};
   if (found.intact_end < static_cast<std::uint64_t>(st.st_size)) {
     // Appends after a torn tail would be unreachable: the scan stops at the tear.
     if (::ftruncate(fd.get(), static_cast<off_t>(found.intact_end)) != 0) {
-      return Err{WalError::kCannotTruncate};
+      return failed(WalError::kCannotTruncate);
     }
-    if (::fdatasync(fd.get()) != 0) return Err{WalError::kCannotSync};
+    if (::fdatasync(fd.get()) != 0) return failed(WalError::kCannotSync);
   }
   // The file may have just been created: its directory entry must be durable before the first
   // record in it is relied on.
-  if (!sync_directory_of(path)) return Err{WalError::kCannotSync};
+  if (!sync_directory_of(path)) return failed(WalError::kCannotSync);
 
   return std::unique_ptr<FileWal>(new FileWal(path, fd.release(), found.intact_end));
 }
@@ -232,6 +285,7 @@ void FileWal::compact(ByteView frame) {
 std::optional<Bytes> FileWal::read_last() const {
   Scan found = scan(fd_);
   if (found.read_failed) die("read", path_);
+  if (found.corrupt) die("read (the file was damaged after it was opened)", path_);
   return std::move(found.last);
 }
 

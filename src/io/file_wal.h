@@ -9,10 +9,13 @@
 //   n     payload    the record
 //   32    checksum   SHA-256("kmchain/v1/wal" || length || payload)
 //
-// A frame that is short, too long or fails its checksum ends the file: it and everything after
-// it are ignored, so a write torn by a crash leaves the previous record standing. That write
-// never returned, so nothing it protected was sent. open() truncates such a tail, so that later
-// appends follow the last intact frame and stay readable.
+// A crash can tear only the last append: one frame, at the end. So a frame that is short, too
+// long or fails its checksum is a torn tail when nothing intact follows it and what follows is
+// no longer than one frame can be; it is dropped and the previous record stands (that write
+// never returned, so nothing it protected was sent), and open() truncates it so that later
+// appends stay readable. Anything else - a damaged frame with intact frames after it, or more
+// damaged bytes than one append writes - is corruption, not a crash: open() refuses the file
+// with the offset of the damage, because the signer's state it holds cannot be trusted.
 //
 // The file stays bounded: a write that would take it past kWalCompactBytes replaces the whole
 // file with a file holding just the new record (write to a temporary, fsync, rename over, fsync
@@ -53,14 +56,25 @@ enum class WalError : std::uint8_t {
   kCannotRead = 3,      // reading the existing file failed (an I/O error, not bad contents)
   kCannotTruncate = 4,  // dropping a torn tail failed
   kCannotSync = 5,      // syncing the repaired file or its directory failed
+  kCorrupt = 6,         // damage that is not a torn tail
 };
 const char* to_string(WalError error);
 
+// Why open() refused: the kind, the system's error number for a failed call, and for kCorrupt
+// the offset of the first damaged frame.
+struct WalOpenError {
+  WalError code = WalError::kCannotOpen;
+  int system_error = 0;
+  std::uint64_t offset = 0;
+};
+// "<path>: <what>: <system error text or offset>".
+std::string describe(const WalOpenError& error, const std::string& path);
+
 class FileWal final : public consensus::ConsensusWal {
  public:
-  // Opens or creates the WAL at `path`, drops a torn or corrupt tail and removes a temporary
-  // left by a compaction that crashed before its rename. Contents never make it fail.
-  static Result<std::unique_ptr<FileWal>, WalError> open(const std::string& path);
+  // Opens or creates the WAL at `path`, drops a torn tail and removes a temporary left by a
+  // compaction that crashed before its rename; refuses a file damaged elsewhere (kCorrupt).
+  static Result<std::unique_ptr<FileWal>, WalOpenError> open(const std::string& path);
 
   ~FileWal() override;
   FileWal(const FileWal&) = delete;
@@ -69,8 +83,8 @@ class FileWal final : public consensus::ConsensusWal {
   // Appends `record` (at most kWalRecordBytesMax bytes, checked) and fdatasyncs. Aborts if the
   // write or sync fails: what reached the disk is unknown, and the restart reads it back.
   void write(ByteView record) override;
-  // Scans the file from its start; the last frame before the first bad one. Aborts only if
-  // the read syscall fails.
+  // Scans the file from its start; the last frame before the first bad one. Aborts if the read
+  // syscall fails or the file was damaged after open().
   std::optional<Bytes> read_last() const override;
 
   // Bytes of the file: the end of the last intact frame.

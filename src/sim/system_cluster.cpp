@@ -118,6 +118,7 @@ void SystemCluster::start_gateway(std::size_t g) {
   nc.mode = config_.mode;
   nc.replica.timeouts = sim_timeouts();
   nc.replica.block_transactions_max = kSimBlockTransactionsMax;
+  nc.replica.mempool_capacity = config_.mempool_capacity;
   nc.tick_ms = config_.gateway_tick_ms;
 #if KMCHAIN_FAULTS_ENABLED
   if (!byzantine(g)) nc.faults = config_.faults.gateway;

@@ -68,6 +68,7 @@ struct SystemClusterConfig {
   std::uint64_t push_timeout_ms = 2'000;
   std::uint64_t device_tick_ms = 100;
   std::uint64_t gateway_tick_ms = 500;
+  std::size_t mempool_capacity = consensus::ReplicaConfig{}.mempool_capacity;
   device::AgentConfig agent;  // timing of every device (chain id, gateway and port are set)
   bool trace = false;
   SystemFaults faults;

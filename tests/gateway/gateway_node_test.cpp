@@ -262,6 +262,38 @@ TEST(GatewayNode, AnAcknowledgedJoinSurvivesARestartBeforeAnyPeerHeardOfIt) {
   expect_clean(cluster);
 }
 
+// A join refused because the mempool is full stores nothing and leaves the credential free: the
+// device is told (an authenticated refusal) and joins when it tries again.
+TEST(GatewayNode, AJoinRefusedForAFullMempoolKeepsTheCredentialFreeForItsRetry) {
+  SystemClusterConfig config = quiet(4);
+  config.mempool_capacity = 1;
+  SystemCluster cluster(config);
+  const std::size_t first = accepted_while_peers_are_down(cluster);
+  ASSERT_TRUE(cluster.device(first).agent->joined());
+  GatewayNode& node = *cluster.gateway(0).node;
+  ASSERT_EQ(node.replica().mempool().size(), 1u);
+  const std::string unavailable =
+      "join: " + std::string(enroll::to_string(enroll::RefusalReason::kUnavailable));
+  const auto refused = [&] {
+    const auto& r = node.device_stats().refused;
+    return r.contains(unavailable) ? r.at(unavailable) : 0u;
+  };
+  const auto refused_before = refused();
+  const std::size_t devices_before = node.registry().devices().size();
+
+  const std::size_t second = cluster.add_device(0);
+  cluster.start_device(second);
+  cluster.run_until(cluster.now_ms() + 300);
+  EXPECT_FALSE(cluster.device(second).agent->joined());
+  EXPECT_EQ(node.registry().devices().size(), devices_before);
+  EXPECT_GT(refused(), refused_before);
+  for (std::size_t g = 1; g < 4; ++g)
+    cluster.restart_gateway(g);
+  ASSERT_TRUE(cluster.run_until([&] { return keyed(cluster, first) && keyed(cluster, second); },
+                                cluster.now_ms() + 30'000));
+  expect_clean(cluster);
+}
+
 // A crash before any action of a join's batch: whatever was durable, the device ends with keys.
 TEST(GatewayNode, ACrashAnywhereInAJoinLosesNothingTheDeviceWasTold) {
   for (std::size_t index = 0; index < 8; ++index) {

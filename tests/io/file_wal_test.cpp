@@ -35,7 +35,7 @@ class FileWalTest : public kmchain::testing::TempDirTest {
 
   static std::unique_ptr<FileWal> open_ok(const std::string& p) {
     auto wal = FileWal::open(p);
-    EXPECT_TRUE(wal.ok()) << (wal.ok() ? "" : to_string(wal.error()));
+    EXPECT_TRUE(wal.ok()) << (wal.ok() ? "" : describe(wal.error(), p));
     return wal.ok() ? std::move(wal).value() : nullptr;
   }
 
@@ -204,22 +204,59 @@ TEST_F(FileWalTest, CorruptByteInTheLastFrameFallsBackToThePreviousRecord) {
   }
 }
 
-// The scan stops at the first bad frame: what follows it is not trusted, even if intact.
-TEST_F(FileWalTest, CorruptMiddleFrameEndsTheScan) {
+// Damage with intact frames after it is not a torn tail (a crash tears only the last append):
+// open() refuses the file and names the offset of the damage, instead of dropping every later
+// record silently.
+TEST_F(FileWalTest, CorruptMiddleFrameIsRefusedWithItsOffset) {
   {
     auto wal = open_ok(path());
     ASSERT_NE(wal, nullptr);
     for (std::size_t i = 0; i < 5; ++i)
       wal->write(record(i, 16));
   }
-  Bytes bytes = file_bytes(path());
+  const Bytes good = file_bytes(path());
   const std::size_t third = 2 * frame_bytes(16);
-  bytes[third + 4] ^= 0x10;  // first payload byte of record 2
+  for (std::size_t at :
+       {third, third + 2, third + 4, third + 4 + 15, third + 4 + 16, third + frame_bytes(16) - 1}) {
+    SCOPED_TRACE("byte " + std::to_string(at));
+    Bytes bytes = good;
+    bytes[at] ^= 0x10;
+    write_file(path(), bytes);
+    auto wal = FileWal::open(path());
+    ASSERT_FALSE(wal.ok());
+    EXPECT_EQ(wal.error().code, WalError::kCorrupt);
+    EXPECT_EQ(wal.error().offset, third);
+    EXPECT_NE(describe(wal.error(), path()).find("byte " + std::to_string(third)),
+              std::string::npos);
+    // Nothing was truncated: the evidence stays for the operator.
+    EXPECT_EQ(file_bytes(path()), bytes);
+  }
+  // Damaged bytes longer than one append can write are corruption too, even with nothing
+  // intact after them.
+  Bytes long_damage = good;
+  long_damage.resize(good.size() + kWalRecordBytesMax + kWalFrameOverheadBytes + 1, 0);
+  write_file(path(), long_damage);
+  auto wal = FileWal::open(path());
+  ASSERT_FALSE(wal.ok());
+  EXPECT_EQ(wal.error().code, WalError::kCorrupt);
+  EXPECT_EQ(wal.error().offset, good.size());
+}
+
+// A torn append that left zeros (the size grew, the data never came) is a torn tail.
+TEST_F(FileWalTest, ZeroFilledTailIsATornTail) {
+  {
+    auto wal = open_ok(path());
+    ASSERT_NE(wal, nullptr);
+    wal->write(record(1, 16));
+  }
+  Bytes bytes = file_bytes(path());
+  const std::size_t intact = bytes.size();
+  bytes.resize(intact + frame_bytes(300), 0);
   write_file(path(), bytes);
   auto wal = open_ok(path());
   ASSERT_NE(wal, nullptr);
   EXPECT_EQ(wal->read_last(), record(1, 16));
-  EXPECT_EQ(fs::file_size(path()), third);
+  EXPECT_EQ(fs::file_size(path()), intact);
 }
 
 TEST_F(FileWalTest, AbsurdLengthIsCorruptionNotAnAllocation) {
@@ -346,17 +383,19 @@ TEST_F(FileWalTest, StaleCompactionTemporaryIsIgnoredAndRemoved) {
 TEST_F(FileWalTest, OpenErrorsAreTyped) {
   auto missing_dir = FileWal::open((dir_ / "no-such-dir" / "wal").string());
   ASSERT_FALSE(missing_dir.ok());
-  EXPECT_EQ(missing_dir.error(), WalError::kCannotOpen);
+  EXPECT_EQ(missing_dir.error().code, WalError::kCannotOpen);
+  EXPECT_NE(describe(missing_dir.error(), "wal").find("No such file or directory"),
+            std::string::npos);
 
   auto directory = FileWal::open(dir_.string());
   ASSERT_FALSE(directory.ok());
-  EXPECT_EQ(directory.error(), WalError::kCannotOpen);
+  EXPECT_EQ(directory.error().code, WalError::kCannotOpen);
 
   const std::string fifo = path("fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   auto not_regular = FileWal::open(fifo);
   ASSERT_FALSE(not_regular.ok());
-  EXPECT_EQ(not_regular.error(), WalError::kNotRegularFile);
+  EXPECT_EQ(not_regular.error().code, WalError::kNotRegularFile);
 }
 
 }  // namespace
