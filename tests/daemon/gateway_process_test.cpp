@@ -448,7 +448,14 @@ TEST_F(GatewayProcesses, BlockWiseRequestsAnnouncingHugeBodiesAreRefusedBeforeAn
   s = status(admin(port, 0));
   ASSERT_TRUE(s) << gateways_[0]->log();
   EXPECT_EQ((*s)["devices"]["coap"]["bodies_too_large"].get<std::size_t>(), answers.size());
-  EXPECT_LT(after_kb, before_kb + 128 * 1024) << "VmSize " << before_kb << " -> " << after_kb;
+  // (AddressSanitizer's allocator reserves address space in large regions of its own.)
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr std::uint64_t kVirtualGrowthMaxKb = 1024 * 1024;
+#else
+  constexpr std::uint64_t kVirtualGrowthMaxKb = 128 * 1024;
+#endif
+  EXPECT_LT(after_kb, before_kb + kVirtualGrowthMaxKb)
+      << "VmSize " << before_kb << " -> " << after_kb;
   std::printf("gateway 0 VmSize %llu kB -> %llu kB after %zu sessions announcing 4 GiB\n",
               static_cast<unsigned long long>(before_kb), static_cast<unsigned long long>(after_kb),
               kSessions);
