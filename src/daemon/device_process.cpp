@@ -74,7 +74,7 @@ class DeviceProcess {
                 bool eavesdrop, Logger& log)
       : log_(log),
         counters_(state_dir / "send.counter", state),
-        sink_(state_dir / "device.state", state, counters_),
+        sink_(state_dir / "device.state", state_dir / "replay.state", state, counters_),
         agent_(config, std::move(credential), state.code, rng_, counters_, sink_, state.durable),
         coap_(io_, listen),
         input_(io_, ::dup(0)),
@@ -457,6 +457,12 @@ int run_device(const DeviceOptions& o) {
       fmt::print(stderr, "kmchain device: cannot write {}\n", state_path.string());
       return 1;
     }
+  }
+  if (auto replay = load_replay_state(dir / "replay.state", error)) {
+    state->durable.replay = std::move(*replay);
+  } else if (!error.empty()) {
+    fmt::print(stderr, "kmchain device: {}\n", error);
+    return 2;
   }
   device::AgentConfig config;
   const auto id = genesis->genesis.chain_id();

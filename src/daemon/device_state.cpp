@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "base/bytes.h"
@@ -161,13 +162,15 @@ void FileStateSink::save_join(const device::JoinAttempt& attempt) {
 }
 
 void FileStateSink::save_identity(const device::Identity& identity) {
-  counters_.create();  // before the identity that makes it required
+  counters_.create();     // before the identity that makes it required
+  save_replay_state({});  // a new node starts with no window
   state_.durable.identity = identity;
   state_.durable.join.reset();
   save();
 }
 
 void FileStateSink::restart_join(const enroll::SecretCode& code) {
+  save_replay_state({});
   state_.durable.identity.reset();
   state_.durable.join.reset();
   state_.code = code;
@@ -177,6 +180,32 @@ void FileStateSink::restart_join(const enroll::SecretCode& code) {
 void FileStateSink::save_request_counter(std::uint64_t counter) {
   state_.durable.request_counter = counter;
   save();
+}
+
+void FileStateSink::save_replay_state(const channel::ReplayState& replay) {
+  const Bytes bytes = replay.encode();
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (!io::replace_file(replay_path_, text, 0600)) {
+    // Delivering without it durable would let the record be accepted again after a crash.
+    std::fprintf(stderr, "kmchain device: cannot write %s\n", replay_path_.c_str());
+    std::abort();
+  }
+  state_.durable.replay = replay;
+}
+
+std::optional<channel::ReplayState> load_replay_state(const fs::path& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (fs::exists(path)) error = path.string() + ": cannot read it";
+    return std::nullopt;
+  }
+  const Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto replay = channel::ReplayState::decode(bytes);
+  if (!replay) {
+    error = path.string() + ": " + channel::to_string(replay.error());
+    return std::nullopt;
+  }
+  return std::move(replay).value();
 }
 
 }  // namespace kmchain::daemon

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "channel/replay_window.h"
 #include "channel/sender.h"
 #include "device/agent.h"
 #include "enroll/credential.h"
@@ -47,19 +48,31 @@ class FileCounterStore final : public channel::CounterStore {
   const DeviceStateFile& state_;
 };
 
+// The D2D replay windows (`replay.state`, channel::ReplayState's saved form): none when the file
+// is missing; a file that does not decode is an error naming it (starting with empty windows
+// would accept every record again).
+std::optional<channel::ReplayState> load_replay_state(const std::filesystem::path& path,
+                                                      std::string& error);
+
 class FileStateSink final : public device::StateSink {
  public:
-  FileStateSink(std::filesystem::path path, DeviceStateFile& state, FileCounterStore& counters)
-      : path_(std::move(path)), state_(state), counters_(counters) {}
+  FileStateSink(std::filesystem::path path, std::filesystem::path replay_path,
+                DeviceStateFile& state, FileCounterStore& counters)
+      : path_(std::move(path)),
+        replay_path_(std::move(replay_path)),
+        state_(state),
+        counters_(counters) {}
   void save_join(const device::JoinAttempt& attempt) override;
   void save_identity(const device::Identity& identity) override;
   void restart_join(const enroll::SecretCode& code) override;
   void save_request_counter(std::uint64_t counter) override;
+  void save_replay_state(const channel::ReplayState& replay) override;
 
  private:
   void save();
 
   std::filesystem::path path_;
+  std::filesystem::path replay_path_;
   DeviceStateFile& state_;
   FileCounterStore& counters_;
 };

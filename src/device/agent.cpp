@@ -37,7 +37,9 @@ DeviceAgent::DeviceAgent(AgentConfig config, enroll::DeviceCredential credential
       attempt_(std::move(durable.join)),
       identity_(std::move(durable.identity)),
       request_counter_(durable.request_counter),
-      deks_(config_.grace_ms) {}
+      deks_(config_.grace_ms) {
+  if (identity_) restored_replay_ = std::move(durable.replay);
+}
 
 std::optional<NodeId> DeviceAgent::node() const {
   return identity_ ? std::optional<NodeId>(identity_->node) : std::nullopt;
@@ -51,7 +53,12 @@ void DeviceAgent::become_node(const Identity& identity) {
   identity_ = identity;
   keyring_.emplace(identity.node, identity.node_key);
   sender_ = std::make_unique<channel::ChannelSender>(identity.node, config_.chain_id, counters_);
-  receiver_ = std::make_unique<channel::ChannelReceiver>(identity.node, config_.chain_id);
+  // The windows saved with this identity, if the device restarted as the same node.
+  channel::ReplayState replay =
+      restored_replay_ ? std::move(*restored_replay_) : channel::ReplayState{};
+  restored_replay_.reset();
+  receiver_ = std::make_unique<channel::ChannelReceiver>(identity.node, config_.chain_id,
+                                                         std::move(replay));
 }
 
 void DeviceAgent::start(std::uint64_t now_ms, std::vector<Post>& out) {
@@ -460,6 +467,8 @@ bool DeviceAgent::on_d2d(ByteView record, std::uint64_t now_ms, std::vector<Even
     events.push_back(std::move(e));
     return false;
   }
+  // Durable before it is delivered: after a restart the same record is a replay.
+  state_.save_replay_state(receiver_->replay_state());
   ++stats_.d2d_received;
   Event e{"d2d", {}};
   e.add("from", opened->sender.value());

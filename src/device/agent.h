@@ -36,6 +36,7 @@
 #include "base/ids.h"
 #include "channel/dek_history.h"
 #include "channel/receiver.h"
+#include "channel/replay_window.h"
 #include "channel/sender.h"
 #include "crypto/random.h"
 #include "enroll/credential.h"
@@ -94,6 +95,9 @@ struct DurableState {
   std::optional<Identity> identity;
   std::optional<JoinAttempt> join;
   std::uint64_t request_counter = 0;
+  // The D2D replay windows of that identity: a record accepted before a restart is refused
+  // after it.
+  channel::ReplayState replay;
 };
 
 class StateSink {
@@ -108,6 +112,8 @@ class StateSink {
   virtual void restart_join(const enroll::SecretCode& code) = 0;
   // The request counter, durable before a request carrying it is sent.
   virtual void save_request_counter(std::uint64_t counter) = 0;
+  // The replay windows, durable before the record that changed them is delivered.
+  virtual void save_replay_state(const channel::ReplayState& state) = 0;
 };
 
 struct AgentConfig {
@@ -228,6 +234,8 @@ class DeviceAgent {
   std::map<NodeId, SetId> peer_sets_;  // learnt from records that opened
   std::unique_ptr<channel::ChannelSender> sender_;
   std::unique_ptr<channel::ChannelReceiver> receiver_;
+  // The replay windows read at boot, until the receiver of the restored identity takes them.
+  std::optional<channel::ReplayState> restored_replay_;
   AgentStats stats_;
 };
 

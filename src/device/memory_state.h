@@ -26,13 +26,16 @@ class MemoryStateSink final : public StateSink {
   void save_identity(const Identity& identity) override {
     state_.identity = identity;
     state_.join.reset();
+    state_.replay = {};
   }
   void restart_join(const enroll::SecretCode& code) override {
     state_.identity.reset();
     state_.join.reset();
+    state_.replay = {};
     code_ = code;
   }
   void save_request_counter(std::uint64_t counter) override { state_.request_counter = counter; }
+  void save_replay_state(const channel::ReplayState& replay) override { state_.replay = replay; }
 
   // What a restarted agent starts from.
   const DurableState& state() const { return state_; }

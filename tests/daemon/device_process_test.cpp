@@ -202,6 +202,23 @@ TEST_F(DeviceProcesses, BadDatagramsAndReplayedOrForgedRecordsAreRefusedAndCount
   EXPECT_EQ((*after)["members"], (*before)["members"]);
   EXPECT_EQ((*after)["mempool"].get<int>(), 0);
   EXPECT_EQ(transactions_on_chain(0), 2u);
+
+  // Killed (-9) and started again, Bob still refuses the replay: its windows were durable
+  // before each record was delivered (they used to live in memory only, and the record was
+  // delivered a second time).
+  bob.process->signal(SIGKILL);
+  ASSERT_TRUE(bob.process->wait_for(5s).has_value());
+  Device& bob_again = start_device("bob", 2, bob.port);
+  ASSERT_TRUE(wait([&] {
+    auto st = bob_again.status();
+    return st && (*st)["node"].get<std::uint32_t>() == bob_node;
+  }));
+  EXPECT_EQ(code_of(post(bob_at, "d2d", captured.front())), io::CoapCode::kBadRequest);
+  auto again = bob_again.status();
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)["d2d_received"].get<int>(), 0) << again->dump();
+  EXPECT_EQ((*again)["d2d_errors"]["replayed"].get<int>(), 1) << again->dump();
+  EXPECT_FALSE(bob_again.find("d2d").has_value());
 }
 
 // A device that was down while the network changed catches up when it comes back: it resumes as

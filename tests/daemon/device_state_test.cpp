@@ -109,7 +109,7 @@ TEST_F(DeviceStateTest, TheCounterFileComesWithTheIdentity) {
   DeviceStateFile state{enroll::draw_secret_code(rng), {}};
   FileCounterStore counters(counter, state);
   EXPECT_EQ(counters.load(), 0u);
-  FileStateSink sink(path(), state, counters);
+  FileStateSink sink(path(), dir_ / "replay.state", state, counters);
   sink.save_identity(device::Identity{NodeId{0x01000001}, GatewayId{1}, rng.key128()});
   EXPECT_TRUE(std::filesystem::exists(counter));
   EXPECT_EQ(counters.load(), 0u);
