@@ -100,6 +100,8 @@ void DeviceAgent::restart_join(std::uint64_t now_ms, std::vector<Post>& out) {
     deks_.erase(id);
   tracked_.clear();
   peer_sets_.clear();
+  departed_.clear();
+  departed_order_.clear();
   ahead_.clear();
   ahead_count_ = 0;
   ahead_bytes_ = 0;
@@ -201,6 +203,7 @@ Status<keys::RekeyError> DeviceAgent::apply(ByteView wire, std::uint64_t now_ms,
   auto st = keyring_->apply(wire);
   if (!st) return st;
   ++stats_.rekey_applied;
+  if (const auto& change = keyring_->last_change()) note_departure(change->node, change->departed);
   if (was_provisional) {
     // Sync mode: the early keys were never the network's: no grace period for them.
     for (const keys::KeyId& id : tracked_)
@@ -426,6 +429,16 @@ bool DeviceAgent::on_d2d(ByteView record, std::uint64_t now_ms, std::vector<Even
     ++stats_.d2d_errors["addressed to another device"];
     return false;
   }
+  // A member that left or was evicted is no peer any more, whatever keys are still in their
+  // grace period (that is for members a rekey behind, not for removed ones).
+  if (departed_.contains(header->sender)) {
+    ++stats_.d2d_errors["sender removed"];
+    Event e{"d2d_refused", {}};
+    e.add("from", header->sender.value());
+    e.add("reason", "sender removed");
+    events.push_back(std::move(e));
+    return false;
+  }
   const NodeId self = identity_->node;
   const auto own_set = keyring_ ? keyring_->set() : std::nullopt;
   // Which set the sender is in decides the pairwise set key: the set its last record came
@@ -477,6 +490,20 @@ bool DeviceAgent::on_d2d(ByteView record, std::uint64_t now_ms, std::vector<Even
   e.add("text", std::string(opened->plaintext.begin(), opened->plaintext.end()));
   events.push_back(std::move(e));
   return true;
+}
+
+void DeviceAgent::note_departure(NodeId node, bool departed) {
+  if (!departed) {
+    // A node id placed again is a member again.
+    if (departed_.erase(node) > 0) std::erase(departed_order_, node);
+    return;
+  }
+  if (!departed_.insert(node).second) return;
+  departed_order_.push_back(node);
+  if (departed_order_.size() > kDepartedMax) {
+    departed_.erase(departed_order_.front());
+    departed_order_.pop_front();
+  }
 }
 
 }  // namespace kmchain::device

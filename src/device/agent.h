@@ -145,6 +145,9 @@ struct AgentStats {
   std::uint64_t joins_restarted = 0;  // joins started again: failed, or the commitment taken
 };
 
+// Removed members a device remembers, to refuse their records during the grace period.
+inline constexpr std::size_t kDepartedMax = 4096;
+
 class DeviceAgent {
  public:
   DeviceAgent(AgentConfig config, enroll::DeviceCredential credential,
@@ -191,6 +194,7 @@ class DeviceAgent {
  private:
   Status<keys::RekeyError> apply(ByteView wire, std::uint64_t now_ms, std::vector<Event>& events);
   void track_deks(std::uint64_t now_ms);
+  void note_departure(NodeId node, bool departed);
   void request_catch_up(std::uint64_t now_ms, std::vector<Post>& out);
   Post request(enroll::RequestKind kind, ByteView body);
   void become_node(const Identity& identity);
@@ -234,6 +238,10 @@ class DeviceAgent {
   std::map<NodeId, SetId> peer_sets_;  // learnt from records that opened
   std::unique_ptr<channel::ChannelSender> sender_;
   std::unique_ptr<channel::ChannelReceiver> receiver_;
+  // Members whose leave or eviction this device applied, the oldest forgotten beyond
+  // kDepartedMax: their records are refused even while their old keys are in their grace period.
+  std::set<NodeId> departed_;
+  std::deque<NodeId> departed_order_;
   // The replay windows read at boot, until the receiver of the restored identity takes them.
   std::optional<channel::ReplayState> restored_replay_;
   AgentStats stats_;

@@ -63,6 +63,7 @@ std::optional<Key128> Keyring::dek(NodeId peer, SetId peer_set) const {
 }
 
 Status<RekeyError> Keyring::apply(ByteView wire) {
+  last_change_.reset();
   auto parsed = parse_header(wire);
   if (!parsed) return Err{parsed.error()};
   const Header& h = *parsed;
@@ -139,6 +140,7 @@ Status<RekeyError> Keyring::apply_refresh(const Header& h, const RefreshBody& b)
     it->second =
         refresh(it->second, b.refresh_key, KeyId::pairwise_set_key(pl.set, b.set), h.position);
     position_ = h.position;
+    note_change(b.change, b.cause, b.node);
     return {};
   }
 
@@ -158,7 +160,14 @@ Status<RekeyError> Keyring::apply_refresh(const Header& h, const RefreshBody& b)
   pl.pairwise_set_keys = std::move(set_keys);
   position_ = h.position;
   if (b.change == StepKind::kPlace) awaited_peer_ = b.node;
+  note_change(b.change, b.cause, b.node);
   return {};
+}
+
+void Keyring::note_change(StepKind change, Cause cause, NodeId node) {
+  if (change == StepKind::kPlace) last_change_ = MembershipChange{node, false};
+  if (change == StepKind::kRemove && (cause == Cause::kLeave || cause == Cause::kEvict))
+    last_change_ = MembershipChange{node, true};
 }
 
 Status<RekeyError> Keyring::apply_set_added(const Header& h, const SetAddedBody& b) {
@@ -182,6 +191,7 @@ Status<RekeyError> Keyring::apply_set_removed(const Header& h, const SetRemovedB
   }
   pl.pairwise_set_keys.erase(it);
   position_ = h.position;
+  if (b.node != NodeId{}) note_change(StepKind::kRemove, b.cause, b.node);
   return {};
 }
 

@@ -27,6 +27,13 @@
 
 namespace kmchain::keys {
 
+// A member that entered or left the network with the last message applied: `departed` for a
+// leave or an eviction (not a Reorder move between sets).
+struct MembershipChange {
+  NodeId node;
+  bool departed = false;
+};
+
 class Keyring {
  public:
   using NodeKeys = std::vector<std::pair<NodeId, Key128>>;  // sorted by node
@@ -36,6 +43,8 @@ class Keyring {
   Keyring(NodeId self, const Key128& node_key) : self_(self), node_key_(node_key) {}
 
   Status<RekeyError> apply(ByteView wire);
+  // What the last successful apply() said about a member joining or leaving, if anything.
+  const std::optional<MembershipChange>& last_change() const { return last_change_; }
 
   // The DEK protecting traffic with `peer`, a member of `peer_set`, if this device holds it.
   std::optional<Key128> dek(NodeId peer, SetId peer_set) const;
@@ -70,10 +79,12 @@ class Keyring {
   Status<RekeyError> apply_set_removed(const Header& h, const SetRemovedBody& b);
   Status<RekeyError> apply_pairwise_node_key(const PairwiseNodeKeyBody& b);
   Status<RekeyError> apply_bundle(const Header& h, KeyBundleBody& b);
+  void note_change(StepKind change, Cause cause, NodeId node);
 
   NodeId self_;
   Key128 node_key_;
   Position position_{0};
+  std::optional<MembershipChange> last_change_;
   std::optional<Placement> placement_;
   bool provisional_ = false;
   // A newcomer placed into our set at the current position: its pairwise node key comes at the

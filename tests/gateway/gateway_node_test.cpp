@@ -239,6 +239,40 @@ TEST(GatewayNode, AfterALeaveTheDepartedDeviceOpensNothing) {
   expect_clean(cluster);
 }
 
+// Once an eviction is final, every device refuses the evicted device's records at once: the
+// grace period keeps old keys for members a rekey behind, not for removed ones (its records to
+// a device of another set were accepted for about 10 s).
+TEST(GatewayNode, AnEvictedDevicesRecordsAreRefusedAsSoonAsTheEvictionIsApplied) {
+  SystemCluster cluster(quiet(2));
+  cluster.start();
+  cluster.run_until(1'000);
+  const std::size_t a = cluster.add_device(0);
+  const std::size_t b = cluster.add_device(0);
+  const std::size_t c = cluster.add_device(1);
+  for (std::size_t d : {a, b, c})
+    cluster.start_device(d);
+  ASSERT_TRUE(cluster.run_until([&] { return all_keyed(cluster, {a, b, c}); }, 20'000));
+  ASSERT_NE(cluster.device(b).agent->set(), cluster.device(c).agent->set());
+  ASSERT_TRUE(cluster.send_record(b, c, false));
+  cluster.run_until(cluster.now_ms() + 200);
+  ASSERT_EQ(cluster.records().back().opened, true);
+  const NodeId evicted = *cluster.device(b).agent->node();
+  ASSERT_TRUE(cluster.evict(1, evicted));
+  ASSERT_TRUE(cluster.run_until(
+      [&] {
+        return cluster.checker().removed_at(evicted).has_value() && all_keyed(cluster, {a, c});
+      },
+      20'000));
+  // Well inside the grace period (1 s here): b still holds keys c keeps for it.
+  const std::size_t before = cluster.records().size();
+  ASSERT_TRUE(cluster.send_record(b, c, false));
+  ASSERT_TRUE(cluster.send_record(b, a, false));
+  cluster.run_until(cluster.now_ms() + 100);
+  for (std::size_t i = before; i < cluster.records().size(); ++i)
+    EXPECT_NE(cluster.records()[i].opened, true) << "record " << i;
+  EXPECT_GE(cluster.device(c).agent->stats().d2d_errors.at("sender removed"), 1u);
+}
+
 // The lost join: the device is accepted while the other gateways are down, its gateway
 // restarts (the transaction was in its mempool only), the others come back.
 TEST(GatewayNode, AnAcknowledgedJoinSurvivesARestartBeforeAnyPeerHeardOfIt) {
