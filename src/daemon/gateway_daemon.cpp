@@ -86,8 +86,9 @@ Result<std::unique_ptr<GatewayDaemon>, std::string> GatewayDaemon::open(io::Gate
   auto wal = io::FileWal::open(wal_path);
   if (!wal) return Err{io::describe(wal.error(), wal_path)};
   const auto store_path = (files.data_dir / "chain.sqlite").string();
-  auto store = io::SqliteBlockStore::open(store_path, files.genesis.genesis.chain_id());
-  if (!store) return Err{store_path + ": " + io::to_string(store.error())};
+  std::string detail;
+  auto store = io::SqliteBlockStore::open(store_path, files.genesis.genesis.chain_id(), &detail);
+  if (!store) return Err{store_path + ": " + io::to_string(store.error()) + " (" + detail + ")"};
   auto devices = DeviceStore::open((files.data_dir / "devices.sqlite").string());
   if (!devices) return Err{devices.error()};
   auto durable = (*devices)->load();

@@ -242,11 +242,24 @@ Result<Height, StoreError> stored_height(sqlite3* db) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteBlockStore>, StoreError> SqliteBlockStore::open(
-    const std::string& path, const ledger::Hash256& chain_id) {
+    const std::string& path, const ledger::Hash256& chain_id, std::string* detail) {
+  SqliteDb db;
+  auto store = open_in(path, chain_id, db);
+  if (!store && detail != nullptr) {
+    // SQLite's own message and, when a system call failed, the system's.
+    *detail = db ? sqlite3_errmsg(db.get()) : "cannot open";
+    const int system_error = db ? sqlite3_system_errno(db.get()) : 0;
+    if (system_error != 0) *detail += std::string(": ") + std::strerror(system_error);
+  }
+  return store;
+}
+
+Result<std::unique_ptr<SqliteBlockStore>, StoreError> SqliteBlockStore::open_in(
+    const std::string& path, const ledger::Hash256& chain_id, SqliteDb& db) {
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  SqliteDb db(raw);  // a failed open still returns a handle to close
+  db.reset(raw);  // a failed open still returns a handle to close
   if (rc != SQLITE_OK) return Err{classify(rc)};
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);

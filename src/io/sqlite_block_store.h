@@ -72,9 +72,11 @@ class SqliteBlockStore final : public consensus::BlockStore {
  public:
   // Opens or creates the store at `path` for the chain `chain_id` (the genesis hash). A new
   // database is stamped with the chain id and schema version; an existing one must match
-  // both, and its heights must be 1..n.
-  static Result<std::unique_ptr<SqliteBlockStore>, StoreError> open(
-      const std::string& path, const ledger::Hash256& chain_id);
+  // both, and its heights must be 1..n. On failure `detail`, if given, gets SQLite's message and
+  // the system's error text.
+  static Result<std::unique_ptr<SqliteBlockStore>, StoreError> open(const std::string& path,
+                                                                    const ledger::Hash256& chain_id,
+                                                                    std::string* detail = nullptr);
 
   ~SqliteBlockStore() override;
   SqliteBlockStore(const SqliteBlockStore&) = delete;
@@ -93,6 +95,9 @@ class SqliteBlockStore final : public consensus::BlockStore {
 
  private:
   SqliteBlockStore(SqliteDb db, SqliteStmt insert, SqliteStmt select, Height height);
+  // open() in `db`, which keeps the handle (and its last error) when it fails.
+  static Result<std::unique_ptr<SqliteBlockStore>, StoreError> open_in(
+      const std::string& path, const ledger::Hash256& chain_id, SqliteDb& db);
 
   // Declared in this order so the statements are finalized before the connection closes.
   SqliteDb db_;

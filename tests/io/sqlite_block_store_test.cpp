@@ -299,19 +299,24 @@ TEST_F(SqliteBlockStoreTest, SchemaProblemsAreTyped) {
 }
 
 TEST_F(SqliteBlockStoreTest, OpenErrorsAreTyped) {
-  auto missing =
-      SqliteBlockStore::open((dir_ / "no-such-dir" / "blocks.db").string(), test_chain_id());
+  std::string detail;
+  auto missing = SqliteBlockStore::open((dir_ / "no-such-dir" / "blocks.db").string(),
+                                        test_chain_id(), &detail);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error(), StoreError::kCannotOpen);
+  // SQLite's words and the system's: what an operator can act on.
+  EXPECT_NE(detail.find("unable to open database file"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("No such file or directory"), std::string::npos) << detail;
 
   {
     std::ofstream out(path("garbage.db"), std::ios::binary);
     for (int i = 0; i < 4096; ++i)
       out.put(static_cast<char>(i * 7 + 3));
   }
-  auto garbage = SqliteBlockStore::open(path("garbage.db"), test_chain_id());
+  auto garbage = SqliteBlockStore::open(path("garbage.db"), test_chain_id(), &detail);
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.error(), StoreError::kNotADatabase);
+  EXPECT_NE(detail.find("not a database"), std::string::npos) << detail;
 }
 
 TEST_F(SqliteBlockStoreTest, ErrorsHaveNames) {
