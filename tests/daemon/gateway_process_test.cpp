@@ -393,13 +393,11 @@ TEST_F(GatewayProcesses, ThousandsOfIdleConnectionsToTheMeshPortLeaveMemoryBound
             kConnections - io::kHandshakesPendingMax);
   EXPECT_GE(links["handshake_timeouts"].get<std::uint64_t>(), 1u);
   // At most kHandshakesPendingMax TLS states at once, returned after the timeout.
-  // (Under AddressSanitizer every allocation carries redzones and freed memory is quarantined.)
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr std::uint64_t kGrowthMaxKb = 48 * 1024;
-#else
-  constexpr std::uint64_t kGrowthMaxKb = 16 * 1024;
+  // Under AddressSanitizer freed memory is held in its quarantine (256 MB by default), so the
+  // resident size measures the sanitizer, not the gateway: the bound is the release build's.
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_LT(peak_kb, before_kb + 16 * 1024) << "before " << before_kb << " kB";
 #endif
-  EXPECT_LT(peak_kb, before_kb + kGrowthMaxKb) << "before " << before_kb << " kB";
   std::printf(
       "gateway 0 resident memory: %llu kB before, at most %llu kB under %d idle "
       "connections; %llu refused at accept, %llu timed out\n",
