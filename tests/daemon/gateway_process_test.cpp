@@ -101,6 +101,29 @@ class GatewayProcesses : public ::testing::Test {
     return last;
   }
 
+  // A consortium of 4 in root_/consortium on the ports of `slot`, every gateway started, and
+  // gateway 0 at `height` at least; its base port.
+  std::uint16_t start_deciding(int slot, std::uint64_t height) {
+    const std::uint16_t port = base_port(slot);
+    const fs::path dir = root_ / "consortium";
+    EXPECT_EQ(init(dir, port), 0);
+    for (int i = 0; i < 4; ++i)
+      start(dir, i);
+    auto s = wait_height(admin(port, 0), height);
+    EXPECT_TRUE(s && (*s)["height"].get<std::uint64_t>() >= height) << gateways_[0]->log();
+    return port;
+  }
+
+  // Raises this process's descriptor limit to `wanted` if the hard limit allows; false if not.
+  static bool descriptors_for(rlim_t wanted) {
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return false;
+    if (files.rlim_cur >= wanted) return true;
+    if (files.rlim_max < wanted) return false;
+    files.rlim_cur = wanted;
+    return ::setrlimit(RLIMIT_NOFILE, &files) == 0;
+  }
+
   fs::path root_;
   std::vector<std::unique_ptr<Child>> gateways_;
   std::map<std::string, OperatorCredentials> operators_;
@@ -232,18 +255,13 @@ TEST_F(GatewayProcesses, GatewayWhoseCertificateIsNotInTheGenesisCannotJoinTheMe
   EXPECT_EQ((*r)["height"].get<std::uint64_t>(), 0u);
 }
 
-// The operator endpoint: every wrong request gets an answer naming what is wrong (each of the
-// first four used to abort the gateway with an uncaught JSON type error, exit 134; "evict
-// 4294967297" was cut to 32 bits and evicted node 1), and only a listed operator's key is served.
+// The operator endpoint: every wrong request gets an answer naming what is wrong (the first four
+// are those reported to abort a gateway with an uncaught JSON type error, and "evict 4294967297"
+// the one reported to evict node 1), and only a listed operator's key is served.
 TEST_F(GatewayProcesses, OperatorEndpointAnswersEveryWrongRequestAndServesOnlyItsOperators) {
-  const std::uint16_t port = base_port(3);
-  const fs::path dir = root_ / "consortium";
-  ASSERT_EQ(init(dir, port), 0);
-  for (int i = 0; i < 4; ++i)
-    start(dir, i);
-  auto s = wait_height(admin(port, 0), 1);
-  ASSERT_TRUE(s && (*s)["height"].get<std::uint64_t>() >= 1) << gateways_[0]->log();
-  const OperatorCredentials& op = operator_of(dir);
+  const std::uint16_t port = start_deciding(3, 1);
+  ASSERT_FALSE(HasFailure());
+  const OperatorCredentials& op = operator_of({});
 
   const std::pair<std::string, std::string> wrong[] = {
       {R"({"op":"chain","from":"x"})", "\"from\" must be an unsigned integer"},
@@ -277,7 +295,7 @@ TEST_F(GatewayProcesses, OperatorEndpointAnswersEveryWrongRequestAndServesOnlyIt
     EXPECT_FALSE(j.value("ok", true)) << line;
     EXPECT_NE(j.value("error", "").find(named), std::string::npos) << line << " -> " << *answer;
   }
-  s = status(admin(port, 0));
+  auto s = status(admin(port, 0));
   ASSERT_TRUE(s) << gateways_[0]->log();
   EXPECT_TRUE(gateways_[0]->running());
   EXPECT_EQ((*s)["admin"]["malformed_requests"].get<std::size_t>(), std::size(wrong));
@@ -345,25 +363,14 @@ std::uint64_t resident_kb(pid_t pid) {
 // about 90 kB, never returned, and at the descriptor limit a core spun) leave memory bounded and
 // the consortium deciding.
 TEST_F(GatewayProcesses, ThousandsOfIdleConnectionsToTheMeshPortLeaveMemoryBoundedAndBlocksComing) {
-  const std::uint16_t port = base_port(4);
-  const fs::path dir = root_ / "consortium";
-  ASSERT_EQ(init(dir, port), 0);
-  for (int i = 0; i < 4; ++i)
-    start(dir, i);
-  auto s = wait_height(admin(port, 0), 2);
-  ASSERT_TRUE(s && (*s)["height"].get<std::uint64_t>() >= 2) << gateways_[0]->log();
+  const std::uint16_t port = start_deciding(4, 2);
+  ASSERT_FALSE(HasFailure());
   const pid_t pid = gateways_[0]->pid();
   const std::uint64_t before_kb = resident_kb(pid);
   ASSERT_GT(before_kb, 0u);
 
   constexpr int kConnections = 3000;
-  rlimit files{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
-  if (files.rlim_cur < kConnections + 100 && files.rlim_max >= kConnections + 100) {
-    files.rlim_cur = kConnections + 100;
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
-  }
-  if (files.rlim_cur < kConnections + 100) GTEST_SKIP() << "descriptor limit " << files.rlim_cur;
+  if (!descriptors_for(kConnections + 100)) GTEST_SKIP() << "descriptor limit too low";
   asio::io_context io;
   std::vector<std::unique_ptr<asio::ip::tcp::socket>> idle;
   std::uint64_t peak_kb = 0;
@@ -384,7 +391,7 @@ TEST_F(GatewayProcesses, ThousandsOfIdleConnectionsToTheMeshPortLeaveMemoryBound
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(io::kHandshakeMs + 500));
   peak_kb = std::max(peak_kb, resident_kb(pid));
-  s = status(admin(port, 0));
+  auto s = status(admin(port, 0));
   ASSERT_TRUE(s) << gateways_[0]->log();
   EXPECT_TRUE(gateways_[0]->running());
   EXPECT_EQ((*s)["peers_connected"].size(), 3u);
@@ -411,24 +418,13 @@ TEST_F(GatewayProcesses, ThousandsOfIdleConnectionsToTheMeshPortLeaveMemoryBound
 // libcoap reserve the announced body per session: 500 sessions took a process from 12 MB to
 // 2 TB of virtual memory. Now each is refused 4.13 with the path's bound before anything is kept.
 TEST_F(GatewayProcesses, BlockWiseRequestsAnnouncingHugeBodiesAreRefusedBeforeAnythingIsReserved) {
-  const std::uint16_t port = base_port(5);
-  const fs::path dir = root_ / "consortium";
-  ASSERT_EQ(init(dir, port), 0);
-  for (int i = 0; i < 4; ++i)
-    start(dir, i);
-  auto s = wait_height(admin(port, 0), 1);
-  ASSERT_TRUE(s && (*s)["height"].get<std::uint64_t>() >= 1) << gateways_[0]->log();
+  const std::uint16_t port = start_deciding(5, 1);
+  ASSERT_FALSE(HasFailure());
   const std::string pid = std::to_string(gateways_[0]->pid());
   const std::uint64_t before_kb = testing::virtual_kb(pid);
 
   constexpr std::size_t kSessions = 2000;
-  rlimit files{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
-  if (files.rlim_cur < kSessions + 100 && files.rlim_max >= kSessions + 100) {
-    files.rlim_cur = kSessions + 100;
-    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
-  }
-  if (files.rlim_cur < kSessions + 100) GTEST_SKIP() << "descriptor limit " << files.rlim_cur;
+  if (!descriptors_for(kSessions + 100)) GTEST_SKIP() << "descriptor limit too low";
   asio::io_context io;
   std::vector<asio::ip::udp::socket> sockets;
   for (std::size_t i = 0; i < kSessions; ++i)
@@ -443,7 +439,7 @@ TEST_F(GatewayProcesses, BlockWiseRequestsAnnouncingHugeBodiesAreRefusedBeforeAn
     EXPECT_EQ(a.code, testing::kCode413);
     EXPECT_EQ(a.size1, enroll::kJoinHelloBytes);
   }
-  s = status(admin(port, 0));
+  auto s = status(admin(port, 0));
   ASSERT_TRUE(s) << gateways_[0]->log();
   EXPECT_EQ((*s)["devices"]["coap"]["bodies_too_large"].get<std::size_t>(), answers.size());
   // (AddressSanitizer's allocator reserves address space in large regions of its own.)

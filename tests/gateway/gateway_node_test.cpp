@@ -203,16 +203,26 @@ TEST(GatewayNode, RepeatedHelloGetsTheSameAcceptAndAnotherHelloAnAuthenticatedRe
   EXPECT_EQ(node.replica().mempool().size(), 1u);
 }
 
-TEST(GatewayNode, AfterALeaveTheDepartedDeviceOpensNothing) {
-  SystemCluster cluster(quiet(2));
+// Two gateways; devices a and b at gateway 0, c at gateway 1, all keyed.
+struct ThreeDevices {
+  std::size_t a, b, c;
+};
+std::optional<ThreeDevices> three_keyed_devices(SystemCluster& cluster) {
   cluster.start();
   cluster.run_until(1'000);
-  const std::size_t a = cluster.add_device(0);
-  const std::size_t b = cluster.add_device(0);
-  const std::size_t c = cluster.add_device(1);
-  for (std::size_t d : {a, b, c})
+  const ThreeDevices t{cluster.add_device(0), cluster.add_device(0), cluster.add_device(1)};
+  for (std::size_t d : {t.a, t.b, t.c})
     cluster.start_device(d);
-  ASSERT_TRUE(cluster.run_until([&] { return all_keyed(cluster, {a, b, c}); }, 20'000));
+  if (!cluster.run_until([&] { return all_keyed(cluster, {t.a, t.b, t.c}); }, 20'000))
+    return std::nullopt;
+  return t;
+}
+
+TEST(GatewayNode, AfterALeaveTheDepartedDeviceOpensNothing) {
+  SystemCluster cluster(quiet(2));
+  const auto three = three_keyed_devices(cluster);
+  ASSERT_TRUE(three);
+  const auto [a, b, c] = *three;
   // Before the leave, b holds the key of a record between a and c (its set's pairwise set key
   // with c's set, or its pairwise node key with a): the eavesdropper's trial is real.
   ASSERT_TRUE(cluster.send_record(c, a, false));
@@ -244,14 +254,9 @@ TEST(GatewayNode, AfterALeaveTheDepartedDeviceOpensNothing) {
 // a device of another set were accepted for about 10 s).
 TEST(GatewayNode, AnEvictedDevicesRecordsAreRefusedAsSoonAsTheEvictionIsApplied) {
   SystemCluster cluster(quiet(2));
-  cluster.start();
-  cluster.run_until(1'000);
-  const std::size_t a = cluster.add_device(0);
-  const std::size_t b = cluster.add_device(0);
-  const std::size_t c = cluster.add_device(1);
-  for (std::size_t d : {a, b, c})
-    cluster.start_device(d);
-  ASSERT_TRUE(cluster.run_until([&] { return all_keyed(cluster, {a, b, c}); }, 20'000));
+  const auto three = three_keyed_devices(cluster);
+  ASSERT_TRUE(three);
+  const auto [a, b, c] = *three;
   ASSERT_NE(cluster.device(b).agent->set(), cluster.device(c).agent->set());
   ASSERT_TRUE(cluster.send_record(b, c, false));
   cluster.run_until(cluster.now_ms() + 200);
