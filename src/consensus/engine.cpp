@@ -267,10 +267,10 @@ void Engine::evaluate(std::uint64_t now_ms, std::vector<EngineAction>& out) {
   // so this terminates; the bound only guards against a bug.
   for (int guard = 0; guard < 64; ++guard) {
     if (decided_) return;
-    if (try_decide(now_ms, out)) return;
+    if (try_decide(out)) return;
     if (try_round_skip(now_ms, out)) continue;
     bool fired = on_current_proposal(now_ms, out);
-    fired = on_prevote_quorum(now_ms, out) || fired;
+    fired = on_prevote_quorum(out) || fired;
     fired = on_precommit_quorum(out) || fired;
     if (!fired) return;
   }
@@ -288,13 +288,13 @@ const ledger::Block* Engine::known_block(const ledger::Hash256& hash) const {
   return nullptr;
 }
 
-bool Engine::valid(const ledger::Block& block, std::uint64_t now_ms) {
+bool Engine::valid(const ledger::Block& block) {
   const ledger::Hash256 hash = ledger::block_hash(block);
   auto it = valid_cache_.find(hash);
   if (it != valid_cache_.end()) return it->second;
   const bool height_ok =
       block.header.height == signer_.height || KMCHAIN_FAULT(faults_(Rule::kSkipHeightCheck));
-  const bool ok = height_ok && source_.valid(block, now_ms);
+  const bool ok = height_ok && source_.valid(block);
   valid_cache_.emplace(hash, ok);
   return ok;
 }
@@ -311,7 +311,7 @@ bool Engine::is_locked_on(const SignerState& s, const ledger::Hash256& hash) {
 // L49-54: upon PROPOSAL(h, r, v, *) and 2f+1 PRECOMMIT(h, r, id(v)), any round r, while
 // decision is nil: if valid(v), decide v. The block may be known from any proposal of this
 // height: the precommits name it by hash.
-bool Engine::try_decide(std::uint64_t now_ms, std::vector<EngineAction>& out) {
+bool Engine::try_decide(std::vector<EngineAction>& out) {
   auto enough = [this](std::uint64_t power) {
     return KMCHAIN_FAULT(faults_(Rule::kDecideOnOneThird)) ? one_third(power) : quorum(power);
   };
@@ -320,7 +320,7 @@ bool Engine::try_decide(std::uint64_t now_ms, std::vector<EngineAction>& out) {
     for (const ledger::Hash256& value : votes_.values(r, VoteType::kPrecommit)) {
       if (!enough(votes_.power_for(r, VoteType::kPrecommit, value))) continue;
       const ledger::Block* block = known_block(value);
-      if (block == nullptr || !valid(*block, now_ms)) continue;
+      if (block == nullptr || !valid(*block)) continue;
       decided_ = true;
       out.push_back(Decided{*block, votes_.certificate(signer_.height, r, value)});
       return true;
@@ -356,8 +356,8 @@ bool Engine::on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>
     // L22-27: a new value; prevote it if valid and not locked on something else.
     const bool lock_allows = !signer_.locked_round || is_locked_on(signer_, id) ||
                              KMCHAIN_FAULT(faults_(Rule::kIgnoreLock));
-    const bool checked =
-        valid(p.block, now_ms) || KMCHAIN_FAULT(faults_(Rule::kPrevoteInvalidBlock));
+    const bool checked = (valid(p.block) && source_.timely(p.block, now_ms)) ||
+                         KMCHAIN_FAULT(faults_(Rule::kPrevoteInvalidBlock));
     if (checked && lock_allows) prevote = id;
   } else {
     // L28-33: a re-proposed value with a polka at vr < round; only once that polka is seen.
@@ -368,7 +368,7 @@ bool Engine::on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>
       return false;
     const bool lock_allows = !signer_.locked_round || *signer_.locked_round <= vr ||
                              is_locked_on(signer_, id) || KMCHAIN_FAULT(faults_(Rule::kIgnoreLock));
-    if (valid(p.block, now_ms) && lock_allows) prevote = id;
+    if (valid(p.block) && lock_allows) prevote = id;
   }
   sign_vote(VoteType::kPrevote, prevote, out);
   signer_.step = Step::kPrevote;
@@ -376,7 +376,7 @@ bool Engine::on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>
 }
 
 // L34-35, L36-43, L44-46: rules on the current round's prevotes.
-bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& out) {
+bool Engine::on_prevote_quorum(std::vector<EngineAction>& out) {
   const Round r = signer_.round;
   bool fired = false;
   // L34: 2f+1 prevotes for anything while step = prevote, the first time: OnTimeoutPrevote.
@@ -396,7 +396,7 @@ bool Engine::on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& 
     const std::uint64_t for_it = votes_.power_for(r, VoteType::kPrevote, id);
     const bool polka =
         KMCHAIN_FAULT(faults_(Rule::kLockOnOneThird)) ? one_third(for_it) : quorum(for_it);
-    if (polka && valid(block, now_ms)) {
+    if (polka && valid(block)) {
       locked_in_round_.insert(r);
       // L42-43 first, so that the record the precommit persists holds the valid value with
       // the lock: a proposer restarted with a lock but no valid value would propose a value it

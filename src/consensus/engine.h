@@ -77,12 +77,18 @@ struct Decided {
 };
 using EngineAction = std::variant<PersistSigner, Broadcast, ScheduleTimeout, Decided>;
 
-// getValue() and valid(v) (L18, L22).
+// getValue() and valid(v) (L18, L22), with valid(v) split in two. valid() is deterministic: every
+// correct validator gives the same answer for a block at a height, whatever its clock, so a value
+// decided by a quorum (L49) is never refused by a correct one. timely() adds the local clock's
+// view of the block's time and is asked only before prevoting a fresh proposal (L22, vr = -1);
+// a re-proposed value (L28) or a locked one (L36) already has a polka, at least one correct
+// validator of which found it timely.
 class ValueSource {
  public:
   virtual ~ValueSource() = default;
   virtual ledger::Block make_block(Height height, GatewayId proposer, std::uint64_t now_ms) = 0;
-  virtual bool valid(const ledger::Block& block, std::uint64_t now_ms) = 0;
+  virtual bool valid(const ledger::Block& block) = 0;
+  virtual bool timely(const ledger::Block& block, std::uint64_t now_ms) = 0;
 };
 
 // Why an input was not used; counted by the replica, never fatal.
@@ -160,12 +166,12 @@ class Engine {
  private:
   void start_round(Round round, std::uint64_t now_ms, std::vector<EngineAction>& out);
   void evaluate(std::uint64_t now_ms, std::vector<EngineAction>& out);
-  bool try_decide(std::uint64_t now_ms, std::vector<EngineAction>& out);
+  bool try_decide(std::vector<EngineAction>& out);
   bool try_round_skip(std::uint64_t now_ms, std::vector<EngineAction>& out);
   bool on_current_proposal(std::uint64_t now_ms, std::vector<EngineAction>& out);
-  bool on_prevote_quorum(std::uint64_t now_ms, std::vector<EngineAction>& out);
+  bool on_prevote_quorum(std::vector<EngineAction>& out);
   bool on_precommit_quorum(std::vector<EngineAction>& out);
-  bool valid(const ledger::Block& block, std::uint64_t now_ms);
+  bool valid(const ledger::Block& block);
   void sign_vote(ledger::VoteType type, const std::optional<ledger::Hash256>& value,
                  std::vector<EngineAction>& out);
   void persist(std::vector<EngineAction>& out);

@@ -212,7 +212,7 @@ void Replica::on_commit(const CommitMessage& commit, std::uint64_t now_ms,
   if (h != next()) return;
   ++stats_.certificate_verifications;
   if (!certified(commit) ||
-      !(valid(commit.block, now_ms) || KMCHAIN_FAULT(config_.faults(Rule::kSyncSkipsValidity)))) {
+      !(valid(commit.block) || KMCHAIN_FAULT(config_.faults(Rule::kSyncSkipsValidity)))) {
     ++stats_.bad_commits;
     return;
   }
@@ -270,6 +270,7 @@ Status<ledger::MempoolVerdict> Replica::submit(const ledger::Transaction& tx, st
 
 void Replica::run(std::vector<EngineAction>& engine_out, std::uint64_t now_ms,
                   std::vector<Action>& out) {
+  flush_clock_notes(out);  // from timely(), asked by the engine
   for (EngineAction& action : engine_out) {
     if (auto* persist = std::get_if<PersistSigner>(&action)) {
       out.push_back(WriteWal{encode(persist->state)});
@@ -295,6 +296,8 @@ void Replica::commit(const ledger::Block& block, const ledger::CommitCertificate
       config_.faults(Rule::kPrevoteInvalidBlock) || config_.faults(Rule::kSyncSkipsValidity));
   KMCHAIN_CHECK(block.header.height == next() || checks_broken);
   collect_evidence();
+  check_clock(block, certificate.round, by_sync, now_ms);
+  flush_clock_notes(out);
   std::vector<ledger::AppliedTransaction> applied;
   applied.reserve(block.transactions.size());
   for (const ledger::Transaction& tx : block.transactions) {
@@ -360,7 +363,7 @@ ledger::Block Replica::make_block(Height height, GatewayId proposer, std::uint64
   return ledger::make_block(header, mempool_.reap(config_.block_transactions_max));
 }
 
-bool Replica::valid(const ledger::Block& block, std::uint64_t now_ms) {
+bool Replica::valid(const ledger::Block& block) {
   const ledger::BlockHeader& h = block.header;
   [[maybe_unused]] const BrokenRules& broken = config_.faults;
   if (h.height != next() && !KMCHAIN_FAULT(broken(Rule::kSkipHeightCheck))) return false;
@@ -370,9 +373,6 @@ bool Replica::valid(const ledger::Block& block, std::uint64_t now_ms) {
   if (genesis_.find(h.proposer) == nullptr && !KMCHAIN_FAULT(broken(Rule::kSkipProposerKnown)))
     return false;
   if (h.timestamp_ms <= last_timestamp_ms_ && !KMCHAIN_FAULT(broken(Rule::kSkipTimestampOrder)))
-    return false;
-  if (h.timestamp_ms > now_ms + config_.clock_drift_max_ms &&
-      !KMCHAIN_FAULT(broken(Rule::kSkipTimestampDrift)))
     return false;
   if (block.transactions.size() > config_.block_transactions_max &&
       !KMCHAIN_FAULT(broken(Rule::kSkipTransactionLimit)))
@@ -385,6 +385,77 @@ bool Replica::valid(const ledger::Block& block, std::uint64_t now_ms) {
     (void)ledger::apply(scratch, tx);
   }
   return true;
+}
+
+// The block-time rule (docs/consensus.md, "Block time"): a fresh proposal's time is at most the
+// allowed drift ahead of the local clock. A polka holds at least one correct validator that
+// checked this, so a final block's time is at most the drift ahead of some correct clock, and
+// the chain's time cannot run ahead of correct clocks.
+bool Replica::timely(const ledger::Block& block, std::uint64_t now_ms) {
+  const std::uint64_t local = chain_now(now_ms);
+  const std::uint64_t t = block.header.timestamp_ms;
+  if (t <= local + config_.clock_drift_max_ms ||
+      KMCHAIN_FAULT(config_.faults(Rule::kSkipTimestampDrift)))
+    return true;
+  ++stats_.untimely_proposals;
+  note_clock(ClockNote{ClockNote::Kind::kProposalAhead, block.header.height, block.header.proposer,
+                       t - local},
+             now_ms);
+  return false;
+}
+
+// A final block more than twice the drift ahead of the local clock proves the clock behind
+// (some correct validator found the block timely on its own clock). Such a gateway judges fresh
+// proposals by the chain's time instead, so that it still prevotes; correct clocks are never
+// that far behind a final block, so they keep their own.
+std::uint64_t Replica::chain_now(std::uint64_t now_ms) const {
+  return last_timestamp_ms_ > now_ms + 2 * config_.clock_drift_max_ms ? last_timestamp_ms_ : now_ms;
+}
+
+void Replica::note_clock(ClockNote note, std::uint64_t now_ms) {
+  auto it = last_clock_note_ms_.find(note.kind);
+  if (it != last_clock_note_ms_.end() && now_ms < it->second + kClockNoteIntervalMs) return;
+  last_clock_note_ms_[note.kind] = now_ms;
+  clock_notes_.push_back(note);
+}
+
+// What a final block says of the local clock. A block decided here in its first round was
+// proposed moments ago, on the proposer's clock: far behind ours, ours is probably ahead, and
+// its proposals are refused by the others (they prevote nil; its rounds are lost).
+void Replica::check_clock(const ledger::Block& block, Round round, bool by_sync,
+                          std::uint64_t now_ms) {
+  const std::uint64_t t = block.header.timestamp_ms;
+  const std::uint64_t drift = config_.clock_drift_max_ms;
+  if (t > now_ms + drift) {
+    ++stats_.blocks_ahead_of_clock;
+    if (t > now_ms + 2 * drift)
+      note_clock(ClockNote{ClockNote::Kind::kClockBehind, block.header.height,
+                           block.header.proposer, t - now_ms},
+                 now_ms);
+  } else if (!by_sync && round.value() == 0 && block.header.proposer != self_ &&
+             now_ms > t + 2 * drift) {
+    note_clock(ClockNote{ClockNote::Kind::kClockAhead, block.header.height, block.header.proposer,
+                         now_ms - t},
+               now_ms);
+  }
+}
+
+void Replica::flush_clock_notes(std::vector<Action>& out) {
+  for (ClockNote& note : clock_notes_)
+    out.push_back(note);
+  clock_notes_.clear();
+}
+
+const char* to_string(ClockNote::Kind kind) {
+  switch (kind) {
+    case ClockNote::Kind::kProposalAhead:
+      return "proposal_ahead_of_clock";
+    case ClockNote::Kind::kClockBehind:
+      return "clock_behind_chain";
+    case ClockNote::Kind::kClockAhead:
+      return "clock_ahead_of_chain";
+  }
+  return "clock";
 }
 
 void Replica::collect_evidence() {

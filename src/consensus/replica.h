@@ -12,6 +12,7 @@
 //   ServeBlocks   read decided blocks from..to from the BlockStore and send each to a gateway
 //                 as a CommitMessage (the store is the shell's)
 //   Committed     a block is final here (for observers: key work, metrics, checkers)
+//   ClockNote     the local clock disagrees with the chain's time (for the log; rate-limited)
 //
 // Everything a peer sends is untrusted: decode errors and ignored messages are counted in
 // stats(), never asserted on. Messages of the next height are buffered (bounded) and replayed
@@ -47,7 +48,8 @@ struct ReplicaConfig {
   std::size_t mempool_capacity = 4096;
   // Transactions a proposer puts in one block (at most limits::kBlockTransactionsMax).
   std::size_t block_transactions_max = 256;
-  // A proposal's timestamp may be at most this far ahead of the local clock.
+  // A fresh proposal's timestamp may be at most this far ahead of the local clock (see
+  // Replica::timely for the whole block-time rule).
   std::uint64_t clock_drift_max_ms = 10'000;
   // At most one sync request to, and one block batch for, each peer per interval.
   std::uint64_t sync_interval_ms = 500;
@@ -91,8 +93,23 @@ struct Committed {
   std::vector<ledger::AppliedTransaction> applied;
   bool by_sync = false;  // learnt from a peer's commit certificate, not by voting
 };
-using Action =
-    std::variant<WriteWal, StoreBlock, SendTo, BroadcastAll, Schedule, ServeBlocks, Committed>;
+// The local clock and the chain's time disagree by more than the allowed drift.
+struct ClockNote {
+  enum class Kind : std::uint8_t {
+    kProposalAhead = 1,  // a fresh proposal was refused: its time is ahead of the local clock
+    kClockBehind = 2,    // a final block's time is ahead of the local clock
+    kClockAhead = 3,     // the local clock is ahead of a block decided at once
+  } kind;
+  Height height;
+  GatewayId proposer;
+  std::uint64_t by_ms = 0;  // how far apart
+};
+const char* to_string(ClockNote::Kind kind);
+// At most one ClockNote of a kind per interval.
+inline constexpr std::uint64_t kClockNoteIntervalMs = 10'000;
+
+using Action = std::variant<WriteWal, StoreBlock, SendTo, BroadcastAll, Schedule, ServeBlocks,
+                            Committed, ClockNote>;
 
 enum class RestoreError : std::uint8_t {
   kWrongHeight = 1,         // a stored block out of order
@@ -125,7 +142,9 @@ struct ReplicaStats {
   std::uint64_t bad_commits = 0;  // a commit whose certificate or block fails
   std::uint64_t certificate_verifications = 0;
   std::uint64_t equivocations = 0;
-  std::uint64_t catch_ups_sent = 0;  // a peer behind in our round was sent what it lacks
+  std::uint64_t catch_ups_sent = 0;         // a peer behind in our round was sent what it lacks
+  std::uint64_t untimely_proposals = 0;     // fresh proposals prevoted nil for their time alone
+  std::uint64_t blocks_ahead_of_clock = 0;  // final blocks ahead of the local clock
 };
 
 class Replica final : private ValueSource {
@@ -164,7 +183,13 @@ class Replica final : private ValueSource {
 
  private:
   ledger::Block make_block(Height height, GatewayId proposer, std::uint64_t now_ms) override;
-  bool valid(const ledger::Block& block, std::uint64_t now_ms) override;
+  bool valid(const ledger::Block& block) override;
+  bool timely(const ledger::Block& block, std::uint64_t now_ms) override;
+  // The local clock, or the chain's time when the clock is clearly behind it.
+  std::uint64_t chain_now(std::uint64_t now_ms) const;
+  void note_clock(ClockNote note, std::uint64_t now_ms);
+  void check_clock(const ledger::Block& block, Round round, bool by_sync, std::uint64_t now_ms);
+  void flush_clock_notes(std::vector<Action>& out);
 
   // The height being decided: committed + 1 (the engine is on it unless waiting_).
   Height next() const { return Height{committed_.value() + 1}; }
@@ -192,6 +217,8 @@ class Replica final : private ValueSource {
   ledger::Hash256 state_hash_{};
   ledger::Hash256 last_hash_{};
   std::uint64_t last_timestamp_ms_ = 0;
+  std::vector<ClockNote> clock_notes_;  // to go out with the next actions
+  std::map<ClockNote::Kind, std::uint64_t> last_clock_note_ms_;
   ledger::Mempool mempool_;
   Engine engine_;
   bool started_ = false;

@@ -298,7 +298,7 @@ void GatewayDaemon::run_action(gateway::Action& action) {
           std::vector<LogField> fields;
           for (const auto& [k, v] : a.fields)
             fields.emplace_back(k, v);
-          log_.log(LogLevel::kInfo, a.event, fields);
+          log_.log(a.warning ? LogLevel::kWarn : LogLevel::kInfo, a.event, fields);
         }
       },
       action);

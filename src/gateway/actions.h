@@ -9,7 +9,7 @@
 //   ErasePending   forget it: it is final (or refused for good)
 //   PushToDevice   send a key message to a device; report the outcome with on_push_result()
 //   ScheduleTick   call on_tick() at `at_ms`
-//   Note           a line for the log (no effect on the node)
+//   Note           a line for the log (no effect on the node); the clock's, as warnings
 //
 // Order is the contract: a Put precedes the gossip of what it protects and the reply that
 // acknowledges it, so a crash after any action loses nothing that was acknowledged.
@@ -61,11 +61,15 @@ struct ScheduleTick {
 struct Note {
   std::string event;
   std::vector<std::pair<std::string, std::string>> fields;
+  bool warning = false;  // something the operator should look at
 };
 
 using Action = std::variant<consensus::WriteWal, consensus::StoreBlock, consensus::SendTo,
                             consensus::BroadcastAll, consensus::Schedule, consensus::ServeBlocks,
                             consensus::Committed, PutCredential, PutDevice, EraseDevice, PutPending,
                             ErasePending, PushToDevice, ScheduleTick, Note>;
+
+// A replica's action as the node's: unchanged, but for a clock note, which becomes a warning.
+Action from_replica(consensus::Action&& action);
 
 }  // namespace kmchain::gateway

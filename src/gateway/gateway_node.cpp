@@ -126,7 +126,7 @@ void GatewayNode::absorb(std::vector<consensus::Action>& replica_out, std::uint6
       }
       continue;
     }
-    std::visit([&out](auto& a) { out.push_back(std::move(a)); }, action);
+    out.push_back(from_replica(std::move(action)));
   }
   if (committed) {
     check_views_agree();

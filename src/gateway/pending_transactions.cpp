@@ -26,7 +26,7 @@ Status<ledger::MempoolVerdict> PendingTransactions::submit(const ledger::Transac
   pending_.insert_or_assign(Key{tx.node, tx.op}, Pending{tx, now_ms});
   out.push_back(PutPending{tx});
   for (consensus::Action& a : gossip)
-    std::visit([&out](auto& action) { out.push_back(std::move(action)); }, a);
+    out.push_back(from_replica(std::move(a)));
   return {};
 }
 

@@ -383,7 +383,7 @@ Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal&
         h.timestamp_ms = kSimGenesisTimeMs;
       break;
     case 5:
-      h.timestamp_ms += 3'600'000;  // an hour ahead of every clock
+      h.timestamp_ms += 86'400'000;  // a day ahead of every clock, even one hours off
       break;
     case 6: {
       // One more join than a block may carry, each valid after the ones before it.

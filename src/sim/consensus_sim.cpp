@@ -102,6 +102,12 @@ class Simulation final : private ByzantineHost {
                     static_cast<std::int64_t>(mix_.skew_max_ms);
       }
     }
+    mix_.clock_offset_ms = draw_clock_offset(config.seed);
+    if (mix_.clock_offset_ms != 0) {
+      if (auto g = clock_offset_gateway(powers_of(genesis_),
+                                        [this](std::size_t i) { return byzantine(i); }))
+        nodes_[*g].skew_ms += mix_.clock_offset_ms;
+    }
   }
 
   ConsensusSimResult run() {

@@ -66,6 +66,15 @@ SystemCluster::~SystemCluster() = default;
 void SystemCluster::draw_byzantine(std::size_t count, bool force_equivocation,
                                    bool force_split_lock) {
   byzantine_.draw(count, force_equivocation, force_split_lock);
+  // The mix's clock offset goes to a correct gateway, known only now.
+  if (config_.mix.clock_offset_ms != 0) {
+    std::vector<std::uint64_t> powers;
+    for (const ledger::Validator& v : genesis_.validators)
+      powers.push_back(v.power);
+    if (auto g = clock_offset_gateway(powers,
+                                      [this](std::size_t i) { return byzantine_.is_byzantine(i); }))
+      gateways_[*g].skew_ms += config_.mix.clock_offset_ms;
+  }
 }
 
 void SystemCluster::start() {

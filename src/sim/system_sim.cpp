@@ -34,7 +34,7 @@ class SystemSim {
   explicit SystemSim(const SystemSimConfig& config)
       : config_(config),
         rng_(config.seed),
-        mix_(draw_fault_mix(rng_, false, force_crashes(config))),
+        mix_(with_clock_offset(draw_fault_mix(rng_, false, force_crashes(config)), config.seed)),
         mode_(config.mode ? *config.mode
                           : (rng_.uniform(2) == 0 ? ledger::SubmissionMode::kCommit
                                                   : ledger::SubmissionMode::kSync)),
@@ -61,6 +61,10 @@ class SystemSim {
   }
 
  private:
+  static FaultMix with_clock_offset(FaultMix mix, std::uint64_t seed) {
+    mix.clock_offset_ms = draw_clock_offset(seed);
+    return mix;
+  }
   static bool force_crashes(const SystemSimConfig& config) {
 #if KMCHAIN_FAULTS_ENABLED
     return config.faults.forget_pending_joins || config.faults.gateway.record_after_gossip;

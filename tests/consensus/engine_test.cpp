@@ -46,13 +46,17 @@ class TestSource final : public ValueSource {
     h.timestamp_ms = now_ms;
     return ledger::make_block(h, {});
   }
-  bool valid(const ledger::Block& block, std::uint64_t) override {
+  bool valid(const ledger::Block& block) override {
     ++checked;
     return all_valid && !invalid.contains(ledger::block_hash(block));
+  }
+  bool timely(const ledger::Block& block, std::uint64_t) override {
+    return !untimely.contains(ledger::block_hash(block));
   }
 
   bool all_valid = true;
   std::set<ledger::Hash256> invalid;
+  std::set<ledger::Hash256> untimely;
   int made = 0;
   int checked = 0;
 };
@@ -339,6 +343,40 @@ TEST(Engine, L22_InvalidValuePrevotesNil) {
   const auto out = t.propose(t.proposal(1, 2, 0, std::nullopt, b));
   expect_own_vote(out, VoteType::kPrevote, 0, std::nullopt);
   EXPECT_EQ(t.engine->step(), Step::kPrevote);
+}
+
+// The block-time rule is asked of fresh proposals only: an untimely one is prevoted nil...
+TEST(Engine, L22_UntimelyValuePrevotesNil) {
+  Harness t;
+  t.start(2);
+  const ledger::Block b = Harness::block(2, 1, 1);
+  t.source.untimely.insert(ledger::block_hash(b));
+  const auto out = t.propose(t.proposal(1, 2, 0, std::nullopt, b));
+  expect_own_vote(out, VoteType::kPrevote, 0, std::nullopt);
+}
+
+// ...but a quorum's decision on it is this validator's decision too, whatever its clock says.
+TEST(Engine, L49_DecisionIgnoresTheLocalClock) {
+  Harness t;
+  t.start(2);
+  const ledger::Block a = Harness::block(2, 1, 1);
+  t.source.untimely.insert(ledger::block_hash(a));
+  t.propose(t.proposal(1, 2, 0, std::nullopt, a));
+  const auto out = t.votes({1, 2, 3}, VoteType::kPrecommit, 2, 0, ledger::block_hash(a));
+  ASSERT_TRUE(decision(out).has_value());
+  EXPECT_EQ(decision(out)->block, a);
+}
+
+// A re-proposed value has a polka, so at least one correct validator found it timely.
+TEST(Engine, L28_ReproposalWithAPolkaIsPrevotedWhateverTheLocalClock) {
+  Harness t;
+  t.round_0_times_out_at_height_2();
+  const ledger::Block a = Harness::block(2, 1, 1);
+  const ledger::Hash256 id = ledger::block_hash(a);
+  t.source.untimely.insert(id);
+  t.votes({1, 2, 3}, VoteType::kPrevote, 2, 0, id);
+  const auto out = t.propose(t.proposal(2, 2, 1, Round{0}, a));
+  expect_own_vote(out, VoteType::kPrevote, 1, id);
 }
 
 TEST(Engine, L22_LockedOnOtherValuePrevotesNil) {

@@ -40,13 +40,19 @@ class Network {
  public:
   explicit Network(std::size_t n, ReplicaConfig config = {})
       : Network(std::vector<std::uint64_t>(n, 1), config) {}
-  explicit Network(const std::vector<std::uint64_t>& powers, ReplicaConfig config = {})
-      : genesis_(make_genesis(powers)), config_(config), nodes_(powers.size()) {
+  // `clock_offsets_ms`: how far each replica's clock is from the network's (none: all exact).
+  explicit Network(const std::vector<std::uint64_t>& powers, ReplicaConfig config = {},
+                   std::vector<std::int64_t> clock_offsets_ms = {})
+      : genesis_(make_genesis(powers)),
+        config_(config),
+        nodes_(powers.size()),
+        offsets_(std::move(clock_offsets_ms)) {
     const std::size_t n = powers.size();
+    offsets_.resize(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
       boot(i);
       std::vector<Action> out;
-      EXPECT_TRUE(nodes_[i].replica->start(std::nullopt, now_, out).ok());
+      EXPECT_TRUE(nodes_[i].replica->start(std::nullopt, local(i), out).ok());
       execute(i, out);
     }
   }
@@ -78,7 +84,7 @@ class Network {
     for (const StoredBlock& b : n.store)
       ASSERT_TRUE(n.replica->restore_block(b).ok());
     std::vector<Action> out;
-    ASSERT_TRUE(n.replica->start(n.wal, now_, out).ok());
+    ASSERT_TRUE(n.replica->start(n.wal, local(i), out).ok());
     execute(i, out);
   }
 
@@ -97,7 +103,9 @@ class Network {
           if (j != i) send(i, j, all->bytes);
         }
       } else if (auto* s = std::get_if<Schedule>(&action)) {
-        timers_.emplace(std::max(s->at_ms, now_), Timer{i, n.epoch, s->timeout});
+        const auto at =
+            static_cast<std::uint64_t>(static_cast<std::int64_t>(s->at_ms) - offsets_[i]);
+        timers_.emplace(std::max(at, now_), Timer{i, n.epoch, s->timeout});
       } else if (auto* serve = std::get_if<ServeBlocks>(&action)) {
         ++serves;
         for (std::uint64_t h = serve->from.value(); h <= serve->to_height.value(); ++h) {
@@ -106,6 +114,8 @@ class Network {
         }
       } else if (auto* c = std::get_if<Committed>(&action)) {
         commits.push_back({i, *c});
+      } else if (auto* note = std::get_if<ClockNote>(&action)) {
+        clock_notes.push_back({i, *note});
       }
     }
   }
@@ -133,7 +143,8 @@ class Network {
       Node& n = nodes_[e.to];
       if (!n.up) return true;
       std::vector<Action> out;
-      n.replica->on_message(GatewayId{static_cast<std::uint16_t>(e.from)}, e.bytes, now_, out);
+      n.replica->on_message(GatewayId{static_cast<std::uint16_t>(e.from)}, e.bytes, local(e.to),
+                            out);
       execute(e.to, out);
       return true;
     }
@@ -145,7 +156,7 @@ class Network {
     Node& n = nodes_[t.node];
     if (!n.up || n.epoch != t.epoch) return true;
     std::vector<Action> out;
-    n.replica->on_timeout(t.timeout, now_, out);
+    n.replica->on_timeout(t.timeout, local(t.node), out);
     execute(t.node, out);
     return true;
   }
@@ -190,7 +201,23 @@ class Network {
   std::function<bool(std::size_t from, std::size_t to)> drop;
   std::function<bool(std::size_t from, std::size_t to, const Message&)> drop_message;
   std::vector<std::pair<std::size_t, Committed>> commits;
+  std::vector<std::pair<std::size_t, ClockNote>> clock_notes;
   std::size_t serves = 0;
+
+  // Whether replica i signed a prevote for a block (not nil) at a height from `from` on.
+  bool prevoted_a_block(std::size_t i, std::uint64_t from) const {
+    for (const auto& [key, votes] : votes_) {
+      if (std::get<0>(key) == i && std::get<1>(key) >= from &&
+          std::get<3>(key) == static_cast<int>(ledger::VoteType::kPrevote) &&
+          votes.front().block.has_value())
+        return true;
+    }
+    return false;
+  }
+  bool noted(std::size_t i, ClockNote::Kind kind) const {
+    return std::any_of(clock_notes.begin(), clock_notes.end(),
+                       [&](const auto& n) { return n.first == i && n.second.kind == kind; });
+  }
 
  private:
   struct Envelope {
@@ -203,6 +230,10 @@ class Network {
     std::uint64_t epoch;
     TimeoutIn timeout;
   };
+
+  std::uint64_t local(std::size_t i) const {
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(now_) + offsets_[i]);
+  }
 
   void send(std::size_t from, std::size_t to, const Bytes& bytes) {
     if (auto m = decode_message(bytes)) {
@@ -223,6 +254,7 @@ class Network {
   ledger::Genesis genesis_;
   ReplicaConfig config_;
   std::vector<Node> nodes_;
+  std::vector<std::int64_t> offsets_;
   std::deque<Envelope> in_flight_;
   std::multimap<std::uint64_t, Timer> timers_;
   std::uint64_t now_ = kStartMs;
@@ -585,6 +617,57 @@ TEST(Replica, LaggingReplicaCatchesUpBySync) {
   for (const auto& [i, c] : net.commits)
     by_sync = by_sync || (i == 3 && c.by_sync);
   EXPECT_TRUE(by_sync);
+}
+
+constexpr std::int64_t kHourMs = 3'600'000;
+
+// A replica whose clock runs an hour behind follows the chain: it decides and syncs blocks its
+// clock calls the future, says so, and judges fresh proposals by the chain's time, so it still
+// prevotes them. Two such replicas of four are half the power: without their prevotes nothing
+// would be decided at all.
+TEST(Replica, ReplicasWithClocksAnHourBehindFollowAndKeepTheChainLive) {
+  Network net({1, 1, 1, 1}, {}, {0, 0, -kHourMs, -kHourMs});
+  ASSERT_TRUE(net.run_until([&] { return net.all_at_least(8); }));
+  net.expect_same_chain();
+  net.expect_no_conflicting_votes();
+  for (std::size_t i : {2u, 3u}) {
+    EXPECT_GT(net.replica(i).stats().blocks_ahead_of_clock, 0u) << i;
+    EXPECT_TRUE(net.noted(i, ClockNote::Kind::kClockBehind)) << i;
+    EXPECT_TRUE(net.prevoted_a_block(i, 3)) << i;
+  }
+  EXPECT_FALSE(net.noted(0, ClockNote::Kind::kClockBehind));
+  // Blocks are never stamped in the slow clocks' past: time only moves on.
+  for (std::size_t h = 1; h < net.node(0).store.size(); ++h)
+    EXPECT_GT(net.node(0).store[h].block.header.timestamp_ms,
+              net.node(0).store[h - 1].block.header.timestamp_ms);
+}
+
+// A replica whose clock runs an hour ahead has its proposals refused (the others prevote nil and
+// say whose proposal and by how much), so its rounds are lost, but it follows the chain, and
+// says its clock is ahead.
+TEST(Replica, AReplicaWithAClockAnHourAheadFollowsButItsProposalsAreRefused) {
+  Network net({1, 1, 1, 1}, {}, {0, 0, 0, kHourMs});
+  ASSERT_TRUE(net.run_until([&] { return net.all_at_least(8); }));
+  net.expect_same_chain();
+  for (const StoredBlock& b : net.node(0).store) {
+    EXPECT_NE(b.block.header.proposer, GatewayId{3});
+    EXPECT_LE(b.block.header.timestamp_ms, net.now() + 10'000);
+  }
+  std::uint64_t refused = 0;
+  for (std::size_t i = 0; i < 3; ++i)
+    refused += net.replica(i).stats().untimely_proposals;
+  EXPECT_GT(refused, 0u);
+  bool named = false;
+  for (const auto& [i, note] : net.clock_notes) {
+    if (note.kind == ClockNote::Kind::kProposalAhead) {
+      EXPECT_EQ(note.proposer, GatewayId{3});
+      EXPECT_GE(note.by_ms, 3'500'000u);
+      named = true;
+    }
+  }
+  EXPECT_TRUE(named);
+  EXPECT_TRUE(net.noted(3, ClockNote::Kind::kClockAhead));
+  EXPECT_EQ(net.replica(3).stats().untimely_proposals, 0u);
 }
 
 // The liveness bug of a consortium whose quorum is every correct gateway: one replica leaves a
