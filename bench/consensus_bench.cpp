@@ -32,8 +32,10 @@
 #include "ledger/contract.h"
 #include "ledger/genesis.h"
 #include "ledger/ledger_state.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 #include "sim/consensus_sim.h"
+#include "sim/sim_consortium.h"
 
 namespace kmchain::bench {
 namespace {
@@ -113,7 +115,7 @@ class Cluster {
   // Submits a transaction through replica i (its gossip joins the queue).
   void submit(std::size_t i, const ledger::Transaction& tx) {
     std::vector<Action> out;
-    KMCHAIN_CHECK(nodes_[i].replica->submit(tx, clock_ms_, out).ok());
+    KMCHAIN_CHECK(nodes_[i].replica->submit(nodes_[i].replica->sign(tx), clock_ms_, out).ok());
     execute(i, out);
   }
 
@@ -258,7 +260,7 @@ ledger::Transaction next_join(Replica& r, std::uint32_t& next_node, crypto::Rng&
   tx.op = ledger::Operation::kJoin;
   tx.node = NodeId{(static_cast<std::uint32_t>(g.value()) << 24) | ++next_node};
   tx.set = placement->set;
-  rng.fill(tx.commitment);
+  tx.commitment = sim::sim_device_key(1, tx.node).public_key();
   tx.refresh_key = rng.key128();
   return tx;
 }
@@ -333,8 +335,27 @@ BENCHMARK(BM_EngineHeightJoins16)->Arg(4)->Arg(16)->Arg(64)->Unit(benchmark::kMi
 
 constexpr std::size_t kLedgerGateways = 4;
 
+// The benchmark consortium: the simulator's 4 gateways of seed 1, their keys, and device keys
+// the simulator's way (a join's commitment is a real code key; a leave carries its consent).
+const ledger::Genesis& ledger_genesis() {
+  static const ledger::Genesis genesis = sim::sim_genesis("bench", 1, kLedgerGateways);
+  return genesis;
+}
+
+ledger::SignedTransaction signed_by_home(const ledger::Transaction& tx) {
+  static std::map<std::size_t, crypto::Ed25519KeyPair> keys;
+  const std::size_t g = ledger::origin_of(tx.node).value();
+  auto it = keys.find(g);
+  if (it == keys.end()) it = keys.emplace(g, sim::sim_gateway_key(1, g)).first;
+  const ledger::Hash256 chain_id = ledger_genesis().chain_id();
+  std::optional<crypto::Ed25519Signature> consent;
+  if (tx.op == ledger::Operation::kLeave)
+    consent = sim::sim_device_key(1, tx.node).sign(ledger::leave_consent_bytes(chain_id, tx.node));
+  return ledger::sign_transaction(it->second, chain_id, ledger::origin_of(tx.node), tx, consent);
+}
+
 struct Ledger {
-  ledger::LedgerState state{kLedgerGateways};
+  ledger::LedgerState state{ledger_genesis()};
   crypto::DeterministicRng rng{11};
   std::vector<std::uint32_t> next_node = std::vector<std::uint32_t>(kLedgerGateways, 0);
 };
@@ -347,7 +368,7 @@ ledger::Transaction make_join(const ledger::LedgerState& state, GatewayId origin
   tx.op = ledger::Operation::kJoin;
   tx.node = NodeId{(static_cast<std::uint32_t>(origin.value()) << 24) | ++next_node};
   tx.set = placement->set;
-  rng.fill(tx.commitment);
+  tx.commitment = sim::sim_device_key(1, tx.node).public_key();
   tx.refresh_key = rng.key128();
   return tx;
 }
@@ -373,7 +394,7 @@ Ledger& ledger_of(std::int64_t n) {
       const auto g = static_cast<std::size_t>(i) % kLedgerGateways;
       const auto tx = make_join(slot->state, GatewayId{static_cast<std::uint16_t>(g)},
                                 slot->next_node[g], slot->rng);
-      (void)ledger::apply(slot->state, tx);
+      (void)ledger::apply(slot->state, signed_by_home(tx));
     }
     KMCHAIN_CHECK(slot->state.table().member_count() == static_cast<std::size_t>(n));
   }
@@ -387,16 +408,18 @@ void ledger_counters(benchmark::State& state, const ledger::LedgerState& s) {
 
 // A pool of transactions that are valid one after the other from `base`: applied in order to
 // a fresh copy of `base`, each passes the contract. 100 transactions on a ledger of n
-// members move n by at most 10% (1,000) or 1% (10,000).
+// members move n by at most 10% (1,000) or 1% (10,000). Transactions are signed envelopes: a
+// check verifies the gateway's signature (and a leave's consent); an apply does not (the
+// signatures of what reaches apply were checked once).
 constexpr std::size_t kPool = 100;
 
 void BM_ContractCheckJoin(benchmark::State& state) {
   Ledger& l = ledger_of(state.range(0));
-  std::vector<ledger::Transaction> txs;
+  std::vector<ledger::SignedTransaction> txs;
   std::vector<std::uint32_t> next_node = l.next_node;
   for (std::size_t g = 0; g < kLedgerGateways; ++g) {
-    txs.push_back(
-        make_join(l.state, GatewayId{static_cast<std::uint16_t>(g)}, next_node[g], l.rng));
+    txs.push_back(signed_by_home(
+        make_join(l.state, GatewayId{static_cast<std::uint16_t>(g)}, next_node[g], l.rng)));
   }
   std::size_t i = 0;
   for (auto _ : state) {
@@ -414,11 +437,12 @@ BENCHMARK(BM_ContractCheckJoin)->Arg(1000)->Arg(10000);
 
 void BM_ContractCheckLeave(benchmark::State& state) {
   Ledger& l = ledger_of(state.range(0));
-  std::vector<ledger::Transaction> txs;
+  std::vector<ledger::SignedTransaction> txs;
   const auto& members = l.state.table().members();
   std::size_t k = 0;
   for (const auto& [node, record] : members) {
-    if (k++ % (members.size() / 64 + 1) == 0) txs.push_back(make_leave(l.state, node));
+    if (k++ % (members.size() / 64 + 1) == 0)
+      txs.push_back(signed_by_home(make_leave(l.state, node)));
   }
   std::size_t i = 0;
   for (auto _ : state) {
@@ -437,7 +461,7 @@ BENCHMARK(BM_ContractCheckLeave)->Arg(1000)->Arg(10000);
 // Applies the pool in order; after every kPool iterations the state is restored from a copy
 // of the base outside the timed region, so the pool is valid again.
 void apply_pool(benchmark::State& state, const ledger::LedgerState& base,
-                const std::vector<ledger::Transaction>& pool) {
+                const std::vector<ledger::SignedTransaction>& pool) {
   ledger::LedgerState s = base;
   std::size_t i = 0;
   std::uint64_t steps = 0;
@@ -462,11 +486,11 @@ void BM_ContractApplyJoin(benchmark::State& state) {
   Ledger& l = ledger_of(state.range(0));
   ledger::LedgerState scratch = l.state;
   std::vector<std::uint32_t> next_node = l.next_node;
-  std::vector<ledger::Transaction> pool;
+  std::vector<ledger::SignedTransaction> pool;
   for (std::size_t k = 0; k < kPool; ++k) {
     const std::size_t g = k % kLedgerGateways;
-    pool.push_back(
-        make_join(scratch, GatewayId{static_cast<std::uint16_t>(g)}, next_node[g], l.rng));
+    pool.push_back(signed_by_home(
+        make_join(scratch, GatewayId{static_cast<std::uint16_t>(g)}, next_node[g], l.rng)));
     (void)ledger::apply(scratch, pool.back());
   }
   apply_pool(state, l.state, pool);
@@ -484,9 +508,9 @@ void BM_ContractApplyLeave(benchmark::State& state) {
   for (const auto& [node, record] : members) {
     if (k++ % stride == 0 && leavers.size() < kPool) leavers.push_back(node);
   }
-  std::vector<ledger::Transaction> pool;
+  std::vector<ledger::SignedTransaction> pool;
   for (NodeId node : leavers) {
-    pool.push_back(make_leave(scratch, node));
+    pool.push_back(signed_by_home(make_leave(scratch, node)));
     (void)ledger::apply(scratch, pool.back());
   }
   apply_pool(state, l.state, pool);

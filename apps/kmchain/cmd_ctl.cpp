@@ -33,6 +33,15 @@ struct CtlOptions {
   std::string credential;
 };
 
+void print_pending_evictions(const nlohmann::json& r) {
+  if (!r.contains("pending_evictions")) return;
+  for (const auto& e : r["pending_evictions"]) {
+    fmt::print("  eviction of node {} asked by gateways {} (power {}, {} needed)\n",
+               e["node"].get<std::uint32_t>(), e["asked_by"].dump(),
+               e["power"].get<std::uint64_t>(), e["power_needed"].get<std::uint64_t>());
+  }
+}
+
 void print_status(const nlohmann::json& r) {
   fmt::print("gateway {}  height {}  members {} in {} sets  mempool {}  mode {}\n",
              r["gateway"].get<int>(), r["height"].get<std::uint64_t>(),
@@ -42,6 +51,7 @@ void print_status(const nlohmann::json& r) {
              r["last_block_hash"].get<std::string>(), r["peers_connected"].dump());
   fmt::print("consensus {}\nlinks {}\n", r["consensus"].dump(), r["links"].dump());
   if (r.contains("devices")) fmt::print("devices {}\n", r["devices"].dump());
+  print_pending_evictions(r);
 }
 
 void print_members(const nlohmann::json& r) {
@@ -51,6 +61,26 @@ void print_members(const nlohmann::json& r) {
     fmt::print("  set {:#010x} (gateway {}): {}\n", s["set"].get<std::uint32_t>(),
                s["owner"].get<int>(), s["members"].dump());
   }
+  print_pending_evictions(r);
+}
+
+void print_eviction(const nlohmann::json& r) {
+  const auto node = r["node"].get<std::uint32_t>();
+  const auto set = r["set"].get<std::uint32_t>();
+  if (r["by_home"].get<bool>()) {
+    fmt::print(
+        "eviction of node {} (set {:#010x}) submitted by its home gateway: pending, done "
+        "once its block is final\n",
+        node, set);
+    return;
+  }
+  fmt::print("eviction of node {} (set {:#010x}) {} by gateways {} (power {}, {} needed): {}\n",
+             node, set, r["already_asked"].get<bool>() ? "already asked" : "asked",
+             r["asked_by"].dump(), r["power"].get<std::uint64_t>(),
+             r["power_needed"].get<std::uint64_t>(),
+             r["state"].get<std::string>() == "pending"
+                 ? "pending, done once its block is final"
+                 : "waiting for more gateways to ask (more than a third of the power)");
 }
 
 void print_chain(const nlohmann::json& r) {
@@ -130,10 +160,7 @@ int run_ctl(const CtlOptions& o, const std::string& op) {
     if (op == "members") print_members(*response);
     if (op == "chain") print_chain(*response);
     if (op == "admit") fmt::print("credential admitted\n");
-    if (op == "evict") {
-      fmt::print("eviction of node {} submitted (set {:#010x})\n", o.node,
-                 (*response)["set"].get<std::uint32_t>());
-    }
+    if (op == "evict") print_eviction(*response);
   } catch (const nlohmann::json::exception& e) {
     fmt::print(stderr, "kmchain ctl: unexpected answer: {}\n", e.what());
     return 1;

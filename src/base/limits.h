@@ -46,8 +46,8 @@ static_assert(kTotalVotingPowerMax <= UINT64_MAX / 3);
 inline constexpr std::size_t kBlockTransactionsMax = 4096;
 
 // Bytes of one encoded block: what a peer may make us buffer before decoding it. A full block
-// (4096 transactions of 57 bytes and the header: 233,589 bytes) fits; ledger/block.h checks.
-inline constexpr std::size_t kBlockBytesMax = 256 * 1024;
+// (4096 signed leaves of 189 bytes and the header: 774,261 bytes) fits; ledger/block.h checks.
+inline constexpr std::size_t kBlockBytesMax = 784 * 1024;
 
 // The genesis' human-readable name (it also tells apart two consortia of the same gateways).
 inline constexpr std::size_t kGenesisNameBytesMax = 64;

@@ -60,8 +60,8 @@ Bytes encode(const Message& message) {
     w.u32(static_cast<std::uint32_t>(block.size()));
     append(out, block);
     append(out, ledger::encode(c->certificate));
-  } else if (const auto* t = std::get_if<ledger::Transaction>(&message)) {
-    w.raw(ledger::encode(*t));
+  } else if (const auto* t = std::get_if<ledger::SignedTransaction>(&message)) {
+    append(out, ledger::encode(*t));
   } else if (const auto* s = std::get_if<SyncRequest>(&message)) {
     w.u64(s->from.value());
   }
@@ -106,10 +106,10 @@ Result<Message, MessageError> decode_message(ByteView bytes) {
       return Message{CommitMessage{std::move(block).value(), std::move(certificate).value()}};
     }
     case MessageKind::kTransaction: {
-      auto t = ledger::decode_transaction(body);
+      auto t = ledger::decode_signed_transaction(body);
       if (!t) {
-        return Err{MessageError{MessageErrorCode::kBadTransaction,
-                                static_cast<std::uint8_t>(t.error())}};
+        return Err{
+            MessageError{MessageErrorCode::kBadTransaction, static_cast<std::uint8_t>(t.error())}};
       }
       return Message{std::move(t).value()};
     }

@@ -6,7 +6,8 @@
 //   kind 2  vote           ledger/vote.h encoding (81 or 113 bytes)
 //   kind 3  commit         u32 block length, the block (ledger/block.h), then the commit
 //                          certificate (ledger/certificate.h): a decided block for catch-up
-//   kind 4  transaction    the 57-byte transaction, gossiped between mempools
+//   kind 4  transaction    a signed transaction (ledger/signed_transaction.h), gossiped between
+//                          mempools
 //   kind 5  sync request   u64 height: "send me decided blocks from this height on"
 //
 // The envelope is authenticated by the gateway link (TLS in the daemon), but every proposal,
@@ -25,7 +26,7 @@
 #include "ledger/block.h"
 #include "ledger/certificate.h"
 #include "ledger/proposal.h"
-#include "ledger/transaction.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/vote.h"
 
 namespace kmchain::consensus {
@@ -43,8 +44,8 @@ struct SyncRequest {
   friend bool operator==(const SyncRequest&, const SyncRequest&) = default;
 };
 
-using Message =
-    std::variant<ledger::Proposal, ledger::Vote, CommitMessage, ledger::Transaction, SyncRequest>;
+using Message = std::variant<ledger::Proposal, ledger::Vote, CommitMessage,
+                             ledger::SignedTransaction, SyncRequest>;
 
 enum class MessageKind : std::uint8_t {
   kProposal = 1,
@@ -59,15 +60,15 @@ inline constexpr std::size_t kMessageBytesMax =
     1 + 4 + limits::kBlockBytesMax + ledger::kCertificateBytesMax;
 
 enum class MessageErrorCode : std::uint8_t {
-  kEmpty = 1,            // no kind byte
-  kUnknownKind = 2,      // a kind byte this version does not know
-  kTooLarge = 3,         // above kMessageBytesMax
-  kBadProposal = 4,      // the body does not decode as a proposal
-  kBadVote = 5,          // ... as a vote
-  kBadBlock = 6,         // a commit whose block does not decode or overruns the message
-  kBadCertificate = 7,   // a commit whose certificate does not decode
-  kBadTransaction = 8,   // ... as a transaction
-  kBadSyncRequest = 9,   // not exactly 8 bytes of height
+  kEmpty = 1,           // no kind byte
+  kUnknownKind = 2,     // a kind byte this version does not know
+  kTooLarge = 3,        // above kMessageBytesMax
+  kBadProposal = 4,     // the body does not decode as a proposal
+  kBadVote = 5,         // ... as a vote
+  kBadBlock = 6,        // a commit whose block does not decode or overruns the message
+  kBadCertificate = 7,  // a commit whose certificate does not decode
+  kBadTransaction = 8,  // ... as a transaction
+  kBadSyncRequest = 9,  // not exactly 8 bytes of height
 };
 const char* to_string(MessageErrorCode code);
 

@@ -32,7 +32,8 @@ Replica::Replica(const ledger::Genesis& genesis, crypto::Ed25519KeyPair key, Gat
       chain_id_(genesis.chain_id()),
       self_(self),
       config_(config),
-      state_(genesis.validators.size()),
+      key_(key),
+      state_(genesis),
       state_hash_(state_.state_hash()),
       last_timestamp_ms_(genesis.genesis_time_ms),
       mempool_(state_, config.mempool_capacity),
@@ -48,9 +49,11 @@ Result<std::vector<ledger::AppliedTransaction>, RestoreError> Replica::restore_b
   if (block.header.previous_hash != last_hash_) return Err{RestoreError::kBrokenChain};
   // A store that fails here leaves the state half-applied: the caller refuses to start.
   std::vector<ledger::AppliedTransaction> applied;
-  for (const ledger::Transaction& tx : block.transactions) {
-    if (!ledger::check(state_, tx)) return Err{RestoreError::kInvalidTransaction};
-    applied.push_back(ledger::AppliedTransaction{tx, ledger::apply(state_, tx)});
+  for (const ledger::SignedTransaction& tx : block.transactions) {
+    // Our own store: its blocks were checked in full before they were stored.
+    if (!ledger::check_rules(state_, tx)) return Err{RestoreError::kInvalidTransaction};
+    applied.push_back(
+        ledger::AppliedTransaction{tx.transaction, tx.submitter, ledger::apply(state_, tx)});
   }
   state_hash_ = state_.state_hash();
   if (state_hash_ != stored.state_hash_after) return Err{RestoreError::kStateMismatch};
@@ -98,7 +101,7 @@ void Replica::on_message(GatewayId from, ByteView bytes, std::uint64_t now_ms,
     on_consensus(from, message, v->height, now_ms, out);
   } else if (const auto* c = std::get_if<CommitMessage>(&message)) {
     on_commit(*c, now_ms, out);
-  } else if (const auto* tx = std::get_if<ledger::Transaction>(&message)) {
+  } else if (const auto* tx = std::get_if<ledger::SignedTransaction>(&message)) {
     auto added = mempool_.add(*tx);
     if (added) {
       ++stats_.transactions_accepted;
@@ -260,7 +263,12 @@ void Replica::on_timeout(const TimeoutIn& timeout, std::uint64_t now_ms, std::ve
   run(engine_out, now_ms, out);
 }
 
-Status<ledger::MempoolVerdict> Replica::submit(const ledger::Transaction& tx, std::uint64_t,
+ledger::SignedTransaction Replica::sign(
+    const ledger::Transaction& tx, std::optional<crypto::Ed25519Signature> device_consent) const {
+  return ledger::sign_transaction(key_, chain_id_, self_, tx, device_consent);
+}
+
+Status<ledger::MempoolVerdict> Replica::submit(const ledger::SignedTransaction& tx, std::uint64_t,
                                                std::vector<Action>& out) {
   auto added = mempool_.add(tx);
   if (!added) return added;
@@ -300,10 +308,11 @@ void Replica::commit(const ledger::Block& block, const ledger::CommitCertificate
   flush_clock_notes(out);
   std::vector<ledger::AppliedTransaction> applied;
   applied.reserve(block.transactions.size());
-  for (const ledger::Transaction& tx : block.transactions) {
-    if (checks_broken && !ledger::check(state_, tx)) continue;
+  for (const ledger::SignedTransaction& tx : block.transactions) {
+    if (checks_broken && !ledger::check_rules(state_, tx)) continue;
     // valid() checked every transaction in this order on this state before any decision.
-    applied.push_back(ledger::AppliedTransaction{tx, ledger::apply(state_, tx)});
+    applied.push_back(
+        ledger::AppliedTransaction{tx.transaction, tx.submitter, ledger::apply(state_, tx)});
   }
   state_hash_ = state_.state_hash();
   last_hash_ = ledger::block_hash(block);
@@ -380,8 +389,11 @@ bool Replica::valid(const ledger::Block& block) {
   if (block.transactions.empty() || KMCHAIN_FAULT(broken(Rule::kSkipContract))) return true;
   // Every transaction passes the contract on the state its predecessors leave (L22 valid(v)).
   ledger::LedgerState scratch = state_;
-  for (const ledger::Transaction& tx : block.transactions) {
-    if (!ledger::check(scratch, tx)) return false;
+  for (const ledger::SignedTransaction& tx : block.transactions) {
+    // The signatures of what our mempool holds were checked when it entered.
+    const bool ok = mempool_.contains(tx) ? ledger::check_rules(scratch, tx).ok()
+                                          : ledger::check(scratch, tx).ok();
+    if (!ok) return false;
     (void)ledger::apply(scratch, tx);
   }
   return true;

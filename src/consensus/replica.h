@@ -167,7 +167,11 @@ class Replica final : private ValueSource {
   void on_timeout(const TimeoutIn& timeout, std::uint64_t now_ms, std::vector<Action>& out);
   // A transaction from a local client (a device join through this gateway, say): checked into
   // the mempool and gossiped to the other gateways.
-  Status<ledger::MempoolVerdict> submit(const ledger::Transaction& tx, std::uint64_t now_ms,
+  // This gateway's envelope for a change it submits (with the device's consent, for a leave).
+  ledger::SignedTransaction sign(
+      const ledger::Transaction& tx,
+      std::optional<crypto::Ed25519Signature> device_consent = std::nullopt) const;
+  Status<ledger::MempoolVerdict> submit(const ledger::SignedTransaction& tx, std::uint64_t now_ms,
                                         std::vector<Action>& out);
 
   GatewayId self() const { return self_; }
@@ -213,6 +217,7 @@ class Replica final : private ValueSource {
   const ledger::Hash256 chain_id_;
   const GatewayId self_;
   const ReplicaConfig config_;
+  const crypto::Ed25519KeyPair key_;  // signs this gateway's submissions (the engine its votes)
   ledger::LedgerState state_;
   ledger::Hash256 state_hash_{};
   ledger::Hash256 last_hash_{};

@@ -101,9 +101,9 @@ Result<std::unique_ptr<DeviceStore>, std::string> DeviceStore::open(const std::s
             " join_failure TEXT NOT NULL);"
             "CREATE TABLE pending(node INTEGER NOT NULL, op INTEGER NOT NULL, tx BLOB NOT NULL,"
             " PRIMARY KEY(node, op));"
-            "PRAGMA user_version = 2;"
+            "PRAGMA user_version = 3;"
             "COMMIT;");
-    static_assert(kDeviceStoreSchemaVersion == 2, "the schema above");
+    static_assert(kDeviceStoreSchemaVersion == 3, "the schema above");
     if (!created) return Err{created.error()};
   }
   return std::unique_ptr<DeviceStore>(new DeviceStore(std::move(db), path));
@@ -169,11 +169,12 @@ void DeviceStore::erase_device(NodeId node, const std::optional<enroll::Credenti
   exec("COMMIT");
 }
 
-void DeviceStore::put_pending(const ledger::Transaction& tx) {
+void DeviceStore::put_pending(const ledger::SignedTransaction& stx) {
+  const ledger::Transaction& tx = stx.transaction;
   auto s = prepare("INSERT OR REPLACE INTO pending(node, op, tx) VALUES(?, ?, ?)");
   sqlite3_bind_int64(s.get(), 1, tx.node.value());
   sqlite3_bind_int(s.get(), 2, static_cast<int>(tx.op));
-  const auto encoded = ledger::encode(tx);
+  const auto encoded = ledger::encode(stx);
   bind_blob(s.get(), 3, encoded);
   step_done(db_.get(), s.get(), "store pending transaction");
 }
@@ -261,9 +262,9 @@ Result<gateway::DurableDeviceData, std::string> DeviceStore::load() const {
     while (sqlite3_step(s.get()) == SQLITE_ROW) {
       std::uint32_t node = 0;
       if (!column_u32(s.get(), 0, node)) return bad("pending", 0, "node");
-      auto tx = ledger::decode_transaction(column_blob(s.get(), 2));
-      if (!tx || tx->node.value() != node ||
-          static_cast<int>(tx->op) != sqlite3_column_int(s.get(), 1)) {
+      auto tx = ledger::decode_signed_transaction(column_blob(s.get(), 2));
+      if (!tx || tx->transaction.node.value() != node ||
+          static_cast<int>(tx->transaction.op) != sqlite3_column_int(s.get(), 1)) {
         return bad("pending", node, "transaction");
       }
       data.pending.push_back(*tx);

@@ -28,7 +28,8 @@
 
 namespace kmchain::daemon {
 
-inline constexpr int kDeviceStoreSchemaVersion = 2;
+// 3: pending transactions are stored signed (ledger/signed_transaction.h), not bare.
+inline constexpr int kDeviceStoreSchemaVersion = 3;
 
 class DeviceStore {
  public:
@@ -42,7 +43,7 @@ class DeviceStore {
   void put_device(const gateway::DeviceRecord& record);
   // Deletes the record, and frees `free` in the same transaction when given.
   void erase_device(NodeId node, const std::optional<enroll::CredentialId>& free);
-  void put_pending(const ledger::Transaction& tx);
+  void put_pending(const ledger::SignedTransaction& stx);
   void erase_pending(NodeId node, ledger::Operation op);
 
  private:

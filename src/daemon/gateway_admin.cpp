@@ -17,6 +17,21 @@ json refused(const std::string& error) {
   return {{"ok", false}, {"error", error}};
 }
 
+// Evictions asked for by gateways other than the home, final on the ledger and not yet in effect.
+json pending_evictions(const ledger::LedgerState& state) {
+  json out = json::array();
+  for (const auto& [node, by] : state.eviction_requests()) {
+    json ids = json::array();
+    for (GatewayId g : by)
+      ids.push_back(g.value());
+    out.push_back({{"node", node.value()},
+                   {"asked_by", ids},
+                   {"power", state.eviction_power(node)},
+                   {"power_needed", state.consortium().total_power / 3 + 1}});
+  }
+  return out;
+}
+
 json status(const GatewayView& v) {
   const consensus::Replica& replica = v.node.replica();
   const auto& stats = replica.stats();
@@ -96,6 +111,7 @@ json status(const GatewayView& v) {
       {"mempool", replica.mempool().size()},
       {"uptime_ms", io::wall_clock_ms() - v.started_ms},
       {"position", replica.state().position().value()},
+      {"pending_evictions", pending_evictions(replica.state())},
       {"devices", devices},
       {"consensus",
        {{"messages", stats.messages},
@@ -137,7 +153,8 @@ json members(const GatewayView& v) {
   return {{"ok", true},
           {"height", replica.committed_height().value()},
           {"members", replica.state().table().member_count()},
-          {"sets", sets}};
+          {"sets", sets},
+          {"pending_evictions", pending_evictions(replica.state())}};
 }
 
 json chain(const GatewayView& v, std::uint64_t from, std::uint64_t count) {
@@ -148,11 +165,14 @@ json chain(const GatewayView& v, std::uint64_t from, std::uint64_t count) {
     if (!stored || !*stored) break;
     const ledger::Block& b = (*stored)->block;
     json txs = json::array();
-    for (const ledger::Transaction& tx : b.transactions) {
+    for (const ledger::SignedTransaction& stx : b.transactions) {
+      const ledger::Transaction& tx = stx.transaction;
       txs.push_back({{"op", ledger::to_string(tx.op)},
                      {"node", tx.node.value()},
                      {"set", tx.set.value()},
-                     {"commitment", to_hex(tx.commitment)}});
+                     {"commitment", to_hex(tx.commitment)},
+                     {"submitter", stx.submitter.value()},
+                     {"device_consent", stx.device_signature.has_value()}});
     }
     blocks.push_back({{"height", h},
                       {"hash", to_hex(ledger::block_hash(b))},
@@ -175,10 +195,20 @@ json evict(const EvictRequest& request, gateway::GatewayNode& node, std::uint64_
            std::vector<gateway::Action>& out) {
   auto eviction = node.evict(request.node, now_ms, out);
   if (!eviction) return refused(eviction.error());
+  json asked_by = json::array();
+  for (GatewayId g : eviction->asked_by)
+    asked_by.push_back(g.value());
+  // pending: in effect once its block is final; asked: more gateways must ask.
+  const bool in_effect_when_final = eviction->by_home || eviction->power >= eviction->power_needed;
   return {{"ok", true},
           {"node", eviction->node.value()},
           {"set", eviction->set.value()},
-          {"state", "pending"}};
+          {"state", in_effect_when_final ? "pending" : "asked"},
+          {"by_home", eviction->by_home},
+          {"already_asked", eviction->already_asked},
+          {"asked_by", asked_by},
+          {"power", eviction->power},
+          {"power_needed", eviction->power_needed}};
 }
 
 }  // namespace

@@ -371,7 +371,9 @@ void DeviceAgent::leave(std::uint64_t now_ms, std::vector<Post>& out) {
 
 void DeviceAgent::send_leave(std::uint64_t now_ms, std::vector<Post>& out) {
   leave_sent_ms_ = now_ms;
-  out.push_back(request(enroll::RequestKind::kLeave, {}));
+  const crypto::Ed25519Signature consent =
+      enroll::consent_to_leave(code_, context_of(config_.chain_id), identity_->node);
+  out.push_back(request(enroll::RequestKind::kLeave, consent));
   leave_counter_ = out.back().tag;
 }
 

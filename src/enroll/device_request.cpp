@@ -54,7 +54,15 @@ const char* to_string(RequestKind kind) {
 }
 
 std::size_t body_bytes(RequestKind kind) {
-  return kind == RequestKind::kCatchUp ? 8 : 0;
+  switch (kind) {
+    case RequestKind::kLeave:
+      return 64;
+    case RequestKind::kCatchUp:
+      return 8;
+    case RequestKind::kStatus:
+      return 0;
+  }
+  return 0;
 }
 
 const char* to_string(RequestError e) {
@@ -90,6 +98,13 @@ Bytes catch_up_body(Position last_applied) {
   return body;
 }
 
+crypto::Ed25519Signature leave_consent(const DeviceRequest& request) {
+  KMCHAIN_CHECK(request.kind == RequestKind::kLeave && request.body.size() == 64);
+  crypto::Ed25519Signature consent{};
+  std::copy(request.body.begin(), request.body.end(), consent.begin());
+  return consent;
+}
+
 Position catch_up_position(const DeviceRequest& request) {
   KMCHAIN_CHECK(request.kind == RequestKind::kCatchUp && request.body.size() == 8);
   codec::ByteReader r(request.body);
@@ -116,7 +131,7 @@ Result<DeviceRequest, RequestError> parse_request(ByteView wire) {
   request.counter = r.u64();
   const std::size_t body_length = r.u16();
   if (body_length != body_bytes(request.kind)) return Err{RequestError::kMalformedBody};
-  static_assert(kRequestBodyBytesMax == 8);
+  static_assert(kRequestBodyBytesMax == 64);
   if (wire.size() != kRequestBytesMin + body_length) return Err{RequestError::kWrongLength};
   if (request.counter == 0 || request.counter > kRequestCounterMax)
     return Err{RequestError::kBadCounter};

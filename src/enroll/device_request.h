@@ -10,8 +10,11 @@
 //   1      1    kind          1 leave, 2 catch-up, 3 status
 //   2      4    node id       the requesting device
 //   6      8    counter       strictly increasing per device, 1..2^63-1
-//   14     2    body length   n, as the kind requires: leave 0, catch-up 8, status 0
-//   16     n    body          catch-up: u64 position of the last refresh the device applied
+//   14     2    body length   n, as the kind requires: leave 64, catch-up 8, status 0
+//   16     n    body          leave: the device's consent, an Ed25519 signature under its
+//                             secret code's key (secret_code.h, consent_to_leave) that every
+//                             gateway checks in the leave transaction;
+//                             catch-up: u64 position of the last refresh the device applied
 //   16+n   16   mac           HMAC-SHA-256(K_request, bytes 0..15+n) truncated to 16 bytes
 //
 // Parsing checks structure in this order: version (first byte), length at least a header and a
@@ -37,6 +40,7 @@
 #include "base/ids.h"
 #include "base/result.h"
 #include "crypto/secret.h"
+#include "crypto/sign.h"
 
 namespace kmchain::enroll {
 
@@ -46,9 +50,9 @@ inline constexpr std::size_t kRequestHeaderBytes = 1 + 1 + 4 + 8 + 2;
 // 2^-128 per try (crypto::kHmacTagBytesMin).
 inline constexpr std::size_t kRequestMacBytes = 16;
 inline constexpr std::size_t kRequestBytesMin = kRequestHeaderBytes + kRequestMacBytes;
-// The largest body of any kind (catch-up's position). A body length above the kind's is refused
+// The largest body of any kind (leave's consent). A body length above the kind's is refused
 // before anything is buffered for it.
-inline constexpr std::size_t kRequestBodyBytesMax = 8;
+inline constexpr std::size_t kRequestBodyBytesMax = 64;
 static_assert(kRequestHeaderBytes == 16 && kRequestBytesMin == 32, "the layout above");
 
 using RequestMac = std::array<std::uint8_t, kRequestMacBytes>;
@@ -62,6 +66,7 @@ inline constexpr std::uint64_t kRequestCounterMax = INT64_MAX;
 inline constexpr std::string_view kRefusedNotOurDevice = "request: not our device";
 inline constexpr std::string_view kRefusedLeaveNotMember = "leave: not a member";
 inline constexpr std::string_view kRefusedLeaveNotFinal = "leave: join not final";
+inline constexpr std::string_view kRefusedLeaveBadConsent = "leave: consent is not the device's";
 
 enum class RequestKind : std::uint8_t {
   kLeave = 1,    // the device leaves the network (a leave transaction follows)
@@ -100,6 +105,8 @@ DeviceRequest make_request(RequestKind kind, NodeId node, std::uint64_t counter,
 // The body of a catch-up request, and the position a catch-up request carries.
 Bytes catch_up_body(Position last_applied);
 Position catch_up_position(const DeviceRequest& request);
+// The consent a leave request carries.
+crypto::Ed25519Signature leave_consent(const DeviceRequest& request);
 
 // The wire bytes, with the mac as it stands.
 Bytes encode(const DeviceRequest& request);

@@ -38,6 +38,11 @@ Proof prove(const SecretCode& code, const Challenge& challenge, ByteView context
   return code_key(code).sign(proof_message(challenge, context));
 }
 
+crypto::Ed25519Signature consent_to_leave(const SecretCode& code, const ledger::Hash256& chain_id,
+                                          NodeId node) {
+  return code_key(code).sign(ledger::leave_consent_bytes(chain_id, node));
+}
+
 bool verify_proof(const Commitment& commitment, const Challenge& challenge, ByteView context,
                   const Proof& proof) {
   return crypto::ed25519_verify(commitment, proof_message(challenge, context), proof);

@@ -29,6 +29,7 @@
 #include "crypto/random.h"
 #include "crypto/secret.h"
 #include "crypto/sign.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 
 namespace kmchain::enroll {
@@ -54,6 +55,11 @@ Commitment commitment_of(const SecretCode& code);
 
 // The device's answer to `challenge` in `context`.
 Proof prove(const SecretCode& code, const Challenge& challenge, ByteView context);
+
+// The device's consent to leave as `node` (ledger/signed_transaction.h): what its home gateway
+// puts in the leave's envelope, so every gateway can check the device itself asked.
+crypto::Ed25519Signature consent_to_leave(const SecretCode& code, const ledger::Hash256& chain_id,
+                                          NodeId node);
 
 // Whether `proof` answers `challenge` in `context` for the code behind `commitment`.
 [[nodiscard]] bool verify_proof(const Commitment& commitment, const Challenge& challenge,

@@ -27,6 +27,7 @@
 #include "base/ids.h"
 #include "consensus/replica.h"
 #include "gateway/device_record.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 
 namespace kmchain::gateway {
@@ -44,7 +45,7 @@ struct EraseDevice {
   std::optional<enroll::CredentialId> free_credential;
 };
 struct PutPending {
-  ledger::Transaction transaction;
+  ledger::SignedTransaction transaction;  // as submitted: signed, with a leave's consent
 };
 struct ErasePending {
   NodeId node;

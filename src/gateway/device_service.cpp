@@ -112,7 +112,7 @@ Reply DeviceService::on_join(const Endpoint& from, ByteView body, std::uint64_t 
   const NodeId node = *free;
   const ledger::Transaction tx{ledger::Operation::kJoin, node, placement->set, hello->commitment,
                                rng_.key128()};
-  if (auto check = ledger::check(state, tx); !check) {
+  if (auto check = ledger::check_rules(state, tx, config_.self); !check) {
     if (check.error() != ledger::Rejection::kCommitmentUsed)
       return refuse_join(ReplyCode::kConflict, enroll::RefusalReason::kRefused);
     // Final only if a committed join holds the commitment; a pending one may still fail.
@@ -163,9 +163,10 @@ Reply DeviceService::on_join(const Endpoint& from, ByteView body, std::uint64_t 
       const DeviceRecord* r = registry_.device(n);
       return r ? std::optional(r->node_key) : std::nullopt;
     };
-    if (auto early = keys_.early_bundle(node, record.node_key,
-                                        replica_.mempool().reap(replica_.mempool().size()),
-                                        node_key_of, rng_)) {
+    if (auto early =
+            keys_.early_bundle(node, record.node_key,
+                               ledger::bodies(replica_.mempool().reap(replica_.mempool().size())),
+                               node_key_of, rng_)) {
       flight.early_bundle = bundle_digest(*early, record.node_key);
       // Not kept for catch-up: a guess at keys that the final bundle replaces, it must never
       // reach the device after the final one.
@@ -196,7 +197,7 @@ void DeviceService::ensure_submitted(const DeviceRecord& record, std::uint64_t n
     return;
   }
   if (!placement) return;
-  if (!ledger::check(state, tx)) return;  // asked again later, on a new state
+  if (!ledger::check_rules(state, tx, config_.self)) return;  // asked again later, on a new state
   if (pending_.submit(tx, replica_, now_ms, out)) ++stats_.resubmissions;
 }
 
@@ -243,9 +244,13 @@ Reply DeviceService::on_request(const Endpoint& from, ByteView body, std::uint64
       const auto* commitment = state.commitment_of(record.node);
       // Final, and gone from the pending state: an eviction is on its way, which is a removal.
       if (member == nullptr || commitment == nullptr) return Reply{ReplyCode::kChanged, {}};
+      // The device's own consent travels with the leave: every gateway checks it.
+      const crypto::Ed25519Signature consent = enroll::leave_consent(*request);
+      if (!ledger::verify_leave_consent(*commitment, config_.chain_id, record.node, consent))
+        return refuse(ReplyCode::kForbidden, std::string(enroll::kRefusedLeaveBadConsent));
       const ledger::Transaction tx{ledger::Operation::kLeave, record.node, member->set, *commitment,
                                    rng_.key128()};
-      auto verdict = pending_.submit(tx, replica_, now_ms, out);
+      auto verdict = pending_.submit(tx, replica_, now_ms, out, consent);
       if (!verdict) {
         return refuse(ReplyCode::kConflict,
                       std::string("leave: ") + ledger::to_string(verdict.error()));
@@ -314,6 +319,7 @@ void DeviceService::deliver(const DeviceMessage& m, std::vector<Action>& out) {
 void DeviceService::on_committed(const ledger::AppliedTransaction& applied, bool live,
                                  std::vector<Action>& out) {
   const ledger::Transaction& tx = applied.transaction;
+  if (applied.steps.empty()) return;  // an eviction asked for, not yet in effect: no key changes
   std::optional<crypto::Key128> node_key;
   if (tx.op == ledger::Operation::kJoin && ledger::origin_of(tx.node) == config_.self) {
     const DeviceRecord* record = registry_.device(tx.node);

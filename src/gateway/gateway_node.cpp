@@ -30,7 +30,7 @@ Status<consensus::RestoreError> GatewayNode::restore_block(const consensus::Stor
   if (!applied) return Err{applied.error()};
   for (const ledger::AppliedTransaction& a : *applied) {
     devices_.on_committed(a, /*live=*/false, out);
-    pending_.on_committed(a.transaction, out);
+    pending_.on_committed(a, out);
   }
   check_views_agree();
   return {};
@@ -103,11 +103,26 @@ Result<Eviction, std::string> GatewayNode::evict(NodeId node, std::uint64_t now_
     return Err{"node " + std::to_string(node.value()) + " is already being removed"};
   }
   // Copied out: submitting changes the check state these point into.
-  const Eviction eviction{node, member->set};
+  Eviction eviction;
+  eviction.node = node;
+  eviction.set = member->set;
+  eviction.by_home = ledger::origin_of(node) == config_.self;
   const ledger::Transaction tx{ledger::Operation::kEvict, node, member->set, *commitment,
                                rng_.key128()};
-  auto verdict = pending_.submit(tx, replica_, now_ms, out);
-  if (!verdict) return Err{std::string(ledger::to_string(verdict.error()))};
+  eviction.already_asked =
+      !eviction.by_home && (state.eviction_requested_by(node).contains(config_.self) ||
+                            pending_.find(node, tx.op) != nullptr);
+  if (!eviction.already_asked) {
+    auto verdict = pending_.submit(tx, replica_, now_ms, out);
+    if (!verdict) return Err{std::string(ledger::to_string(verdict.error()))};
+  }
+  if (!eviction.by_home) {
+    const ledger::LedgerState& after = replica_.mempool().check_state();
+    for (GatewayId g : after.eviction_requested_by(node))
+      eviction.asked_by.push_back(g);
+    eviction.power = after.eviction_power(node);
+    eviction.power_needed = after.consortium().total_power / 3 + 1;
+  }
   return eviction;
 }
 
@@ -121,7 +136,7 @@ void GatewayNode::absorb(std::vector<consensus::Action>& replica_out, std::uint6
       const consensus::Committed block = *c;
       out.push_back(std::move(*c));
       for (const ledger::AppliedTransaction& a : block.applied) {
-        pending_.on_committed(a.transaction, out);
+        pending_.on_committed(a, out);
         devices_.on_committed(a, /*live=*/true, out);
       }
       continue;

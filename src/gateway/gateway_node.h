@@ -60,13 +60,22 @@ struct GatewayNodeConfig {
 struct DurableDeviceData {
   std::vector<CredentialRecord> credentials;
   std::vector<DeviceRecord> devices;
-  std::vector<ledger::Transaction> pending;
+  std::vector<ledger::SignedTransaction> pending;
 };
 
-// The operator's eviction: submitted (pending until final) or refused with why.
+// The operator's eviction: submitted (pending until final) or refused with why. The device's
+// home gateway evicts alone; any other gateway asks, and the eviction takes effect once the
+// gateways that asked hold more than a third of the power (ledger/contract.h).
 struct Eviction {
   NodeId node;
   SetId set;
+  bool by_home = true;
+  // For a request by another gateway: who has asked, this one included (committed or pending
+  // here), their power, and the power that puts it in effect (more than a third).
+  std::vector<GatewayId> asked_by;
+  std::uint64_t power = 0;
+  std::uint64_t power_needed = 0;
+  bool already_asked = false;  // this gateway had asked before: nothing new was submitted
 };
 
 class GatewayNode {
@@ -99,7 +108,8 @@ class GatewayNode {
 
   // The operator admits a device credential (false: the registry is full).
   bool admit(const enroll::DeviceCredential& credential, std::vector<Action>& out);
-  // The operator evicts a member: an eviction transaction, pending until final.
+  // The operator evicts a member: an eviction transaction, pending until final; from a gateway
+  // that is not the device's home, a request that counts towards the power that evicts.
   Result<Eviction, std::string> evict(NodeId node, std::uint64_t now_ms, std::vector<Action>& out);
 
   GatewayId self() const { return config_.self; }

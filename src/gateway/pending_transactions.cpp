@@ -5,26 +5,26 @@
 
 namespace kmchain::gateway {
 
-void PendingTransactions::restore(const std::vector<ledger::Transaction>& transactions) {
+void PendingTransactions::restore(const std::vector<ledger::SignedTransaction>& transactions) {
   pending_.clear();
-  for (const ledger::Transaction& tx : transactions)
-    pending_.insert_or_assign(Key{tx.node, tx.op}, Pending{tx, 0});
+  for (const ledger::SignedTransaction& stx : transactions)
+    pending_.insert_or_assign(Key{stx.transaction.node, stx.transaction.op}, Pending{stx, 0});
 }
 
 const ledger::Transaction* PendingTransactions::find(NodeId node, ledger::Operation op) const {
   auto it = pending_.find(Key{node, op});
-  return it == pending_.end() ? nullptr : &it->second.transaction;
+  return it == pending_.end() ? nullptr : &it->second.signed_tx.transaction;
 }
 
-Status<ledger::MempoolVerdict> PendingTransactions::submit(const ledger::Transaction& tx,
-                                                           consensus::Replica& replica,
-                                                           std::uint64_t now_ms,
-                                                           std::vector<Action>& out) {
+Status<ledger::MempoolVerdict> PendingTransactions::submit(
+    const ledger::Transaction& tx, consensus::Replica& replica, std::uint64_t now_ms,
+    std::vector<Action>& out, std::optional<crypto::Ed25519Signature> device_consent) {
+  const ledger::SignedTransaction stx = replica.sign(tx, device_consent);
   std::vector<consensus::Action> gossip;
-  auto verdict = replica.submit(tx, now_ms, gossip);
+  auto verdict = replica.submit(stx, now_ms, gossip);
   if (!verdict) return verdict;
-  pending_.insert_or_assign(Key{tx.node, tx.op}, Pending{tx, now_ms});
-  out.push_back(PutPending{tx});
+  pending_.insert_or_assign(Key{tx.node, tx.op}, Pending{stx, now_ms});
+  out.push_back(PutPending{stx});
   for (consensus::Action& a : gossip)
     out.push_back(from_replica(std::move(a)));
   return {};
@@ -38,7 +38,14 @@ void PendingTransactions::drop(NodeId node, ledger::Operation op, std::vector<Ac
   forget(Key{node, op}, out);
 }
 
-void PendingTransactions::on_committed(const ledger::Transaction& tx, std::vector<Action>& out) {
+void PendingTransactions::on_committed(const ledger::AppliedTransaction& applied,
+                                       std::vector<Action>& out) {
+  const ledger::Transaction& tx = applied.transaction;
+  if (applied.steps.empty()) {
+    // A request to evict, recorded: ours is done asking.
+    if (applied.submitter == self_) forget(Key{tx.node, ledger::Operation::kEvict}, out);
+    return;
+  }
   if (tx.op == ledger::Operation::kJoin) {
     forget(Key{tx.node, ledger::Operation::kJoin}, out);
     return;
@@ -56,8 +63,9 @@ std::vector<GivenUp> PendingTransactions::resubmit(consensus::Replica& replica, 
   for (const auto& [key, p] : pending_)
     keys.push_back(key);
   for (const Key& key : keys) {
-    const ledger::Transaction tx = pending_.at(key).transaction;
-    if (replica.mempool().contains(tx)) continue;
+    const ledger::SignedTransaction stx = pending_.at(key).signed_tx;
+    const ledger::Transaction& tx = stx.transaction;
+    if (replica.mempool().contains(stx)) continue;
     const ledger::LedgerState& committed = replica.state();
     const ledger::LedgerState& check = replica.mempool().check_state();
     ledger::Transaction next = tx;
@@ -92,8 +100,8 @@ std::vector<GivenUp> PendingTransactions::resubmit(consensus::Replica& replica, 
     }
     // Refused for a reason that may pass later (a full mempool, a commitment pending in another
     // join): tried again at the next tick.
-    if (!ledger::check(check, next)) continue;
-    if (submit(next, replica, now_ms, out)) ++resubmitted;
+    if (!ledger::check_rules(check, next, self_)) continue;
+    if (submit(next, replica, now_ms, out, stx.device_signature)) ++resubmitted;
   }
   return given_up;
 }
@@ -101,10 +109,9 @@ std::vector<GivenUp> PendingTransactions::resubmit(consensus::Replica& replica, 
 void PendingTransactions::regossip(const consensus::Replica& replica, std::uint64_t now_ms,
                                    std::vector<Action>& out) {
   for (auto& [key, p] : pending_) {
-    if (now_ms < p.gossiped_ms + kRegossipMs || !replica.mempool().contains(p.transaction))
-      continue;
+    if (now_ms < p.gossiped_ms + kRegossipMs || !replica.mempool().contains(p.signed_tx)) continue;
     p.gossiped_ms = now_ms;
-    out.push_back(consensus::BroadcastAll{consensus::encode(consensus::Message{p.transaction})});
+    out.push_back(consensus::BroadcastAll{consensus::encode(consensus::Message{p.signed_tx})});
   }
 }
 

@@ -10,11 +10,14 @@
 // state gives now, a fresh refresh key. Any version of it that becomes final makes it final. A
 // change that can never pass again (a join whose commitment another device now uses) is given up
 // with the reason. One change per node and operation. A leave or an eviction is submitted only
-// for a member of the committed state (a device whose join is final).
+// for a member of the committed state (a device whose join is final). Each is kept as this
+// gateway signed it (ledger/signed_transaction.h), a leave with its device's consent, which a
+// rebuilt version carries too.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +28,7 @@
 #include "crypto/random.h"
 #include "gateway/actions.h"
 #include "ledger/mempool.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 
 namespace kmchain::gateway {
@@ -42,17 +46,20 @@ class PendingTransactions {
   explicit PendingTransactions(GatewayId self) : self_(self) {}
 
   // At a restart, before any block is replayed: what was pending when the gateway stopped.
-  void restore(const std::vector<ledger::Transaction>& transactions);
+  void restore(const std::vector<ledger::SignedTransaction>& transactions);
 
   const ledger::Transaction* find(NodeId node, ledger::Operation op) const;
   std::size_t size() const { return pending_.size(); }
 
-  // Into the mempool and out to the peers; durable first. The mempool's verdict otherwise, and
-  // nothing is kept.
-  Status<ledger::MempoolVerdict> submit(const ledger::Transaction& tx, consensus::Replica& replica,
-                                        std::uint64_t now_ms, std::vector<Action>& out);
-  // A transaction of a committed block: the change it makes for `tx.node` is final.
-  void on_committed(const ledger::Transaction& tx, std::vector<Action>& out);
+  // Signed, into the mempool and out to the peers; durable first. The mempool's verdict
+  // otherwise, and nothing is kept. A leave carries its device's consent.
+  Status<ledger::MempoolVerdict> submit(
+      const ledger::Transaction& tx, consensus::Replica& replica, std::uint64_t now_ms,
+      std::vector<Action>& out,
+      std::optional<crypto::Ed25519Signature> device_consent = std::nullopt);
+  // A transaction of a committed block: the change it makes for its node is final (for an
+  // eviction asked by a gateway other than the home and not yet in effect: the request is).
+  void on_committed(const ledger::AppliedTransaction& applied, std::vector<Action>& out);
   // After a block, at a start and at every tick: forgets what is final, rebuilds and submits
   // again what the mempool does not hold, and returns what can never pass (still pending: the
   // caller records why first, then drops them). `resubmitted` counts the rebuilt transactions the
@@ -68,7 +75,7 @@ class PendingTransactions {
  private:
   using Key = std::pair<NodeId, ledger::Operation>;
   struct Pending {
-    ledger::Transaction transaction;
+    ledger::SignedTransaction signed_tx;
     std::uint64_t gossiped_ms = 0;
   };
   void forget(const Key& key, std::vector<Action>& out);

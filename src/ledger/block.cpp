@@ -34,15 +34,15 @@ std::string to_string(const BlockError& e) {
          to_string(e.transaction_error);
 }
 
-Hash256 transactions_root(std::span<const Transaction> transactions) {
+Hash256 transactions_root(std::span<const SignedTransaction> transactions) {
   std::vector<Hash256> leaves;
   leaves.reserve(transactions.size());
-  for (const Transaction& tx : transactions)
+  for (const SignedTransaction& tx : transactions)
     leaves.push_back(merkle_leaf_hash(encode(tx)));
   return merkle_root_of_leaf_hashes(std::move(leaves));
 }
 
-Block make_block(BlockHeader header, std::vector<Transaction> transactions) {
+Block make_block(BlockHeader header, std::vector<SignedTransaction> transactions) {
   header.transactions_root = transactions_root(transactions);
   return Block{header, std::move(transactions)};
 }
@@ -75,12 +75,15 @@ std::array<std::uint8_t, kBlockHeaderBytes> encode(const BlockHeader& header) {
 Bytes encode(const Block& block) {
   KMCHAIN_CHECK(block.transactions.size() <= limits::kBlockTransactionsMax);
   Bytes out;
-  out.reserve(kBlockBytesMin + block.transactions.size() * kTransactionBytes);
+  std::size_t size = kBlockBytesMin;
+  for (const SignedTransaction& tx : block.transactions)
+    size += encoded_size(tx);
+  out.reserve(size);
   codec::ByteWriter w(out);
   write_header(w, block.header);
   w.u16(static_cast<std::uint16_t>(block.transactions.size()));
-  for (const Transaction& tx : block.transactions)
-    write_transaction(w, tx);
+  for (const SignedTransaction& tx : block.transactions)
+    w.raw(encode(tx));
   return out;
 }
 
@@ -102,19 +105,22 @@ Result<Block, BlockError> decode_block(ByteView bytes) {
   if (count > limits::kBlockTransactionsMax) {
     return Err{BlockError{BlockErrorCode::kTooManyTransactions}};
   }
-  const std::size_t body_bytes = count * kTransactionBytes;
-  if (r.remaining() < body_bytes) return Err{BlockError{BlockErrorCode::kTruncated}};
-  if (r.remaining() > body_bytes) return Err{BlockError{BlockErrorCode::kTrailingBytes}};
+  if (r.remaining() < count * kSignedTransactionBytes)
+    return Err{BlockError{BlockErrorCode::kTruncated}};
+  if (r.remaining() > count * kSignedTransactionWithConsentBytes)
+    return Err{BlockError{BlockErrorCode::kTrailingBytes}};
   block.transactions.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    auto tx = decode_transaction(r.view(kTransactionBytes));
+    auto tx = read_signed_transaction(r);
     if (!tx) {
+      if (tx.error() == SignedTxError::kWrongLength)
+        return Err{BlockError{BlockErrorCode::kTruncated}};
       return Err{
           BlockError{BlockErrorCode::kBadTransaction, static_cast<std::uint16_t>(i), tx.error()}};
     }
     block.transactions.push_back(std::move(*tx));
   }
-  KMCHAIN_CHECK(r.at_end());
+  if (!r.at_end()) return Err{BlockError{BlockErrorCode::kTrailingBytes}};
   if (transactions_root(block.transactions) != h.transactions_root) {
     return Err{BlockError{BlockErrorCode::kRootMismatch}};
   }

@@ -5,7 +5,7 @@
 // Wire format, big-endian. The header (115 bytes):
 //
 //   offset size field
-//   0      1    version            1
+//   0      1    version            2 (1 carried bare 57-byte transactions)
 //   1      8    height             1 for the first block after the genesis
 //   9      32   previous hash      block_hash of block height - 1 (zeros at height 1)
 //   41     32   transactions root  Merkle root (merkle.h) over the encoded transactions
@@ -16,7 +16,8 @@
 // then the body:
 //
 //   115    2    count              at most limits::kBlockTransactionsMax
-//   117    57n  transactions       transaction.h, in execution order
+//   117    ...  transactions       signed_transaction.h (125 or 189 bytes each), in execution
+//                                  order
 //
 // block_hash = SHA-256("kmchain/v1/block" || the 115 header bytes). The header commits to the
 // transactions through their root, which decode_block recomputes: a decoded block's hash binds
@@ -36,17 +37,18 @@
 #include "base/limits.h"
 #include "base/result.h"
 #include "ledger/hashing.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 
 namespace kmchain::ledger {
 
-inline constexpr std::uint8_t kBlockVersion = 1;
+inline constexpr std::uint8_t kBlockVersion = 2;
 inline constexpr std::size_t kBlockHeaderBytes = 1 + 8 + 32 + 32 + 32 + 2 + 8;
 inline constexpr std::size_t kBlockCountBytes = 2;
 inline constexpr std::size_t kBlockBytesMin = kBlockHeaderBytes + kBlockCountBytes;
 static_assert(kBlockHeaderBytes == 115);
 static_assert(limits::kBlockTransactionsMax <= UINT16_MAX, "the count is a u16");
-static_assert(kBlockBytesMin + limits::kBlockTransactionsMax * kTransactionBytes <=
+static_assert(kBlockBytesMin + limits::kBlockTransactionsMax * kSignedTransactionWithConsentBytes <=
                   limits::kBlockBytesMax,
               "a full block must fit the block byte bound");
 
@@ -63,7 +65,7 @@ struct BlockHeader {
 
 struct Block {
   BlockHeader header;
-  std::vector<Transaction> transactions;
+  std::vector<SignedTransaction> transactions;
 
   friend bool operator==(const Block&, const Block&) = default;
 };
@@ -82,18 +84,18 @@ struct BlockError {
   BlockErrorCode code{};
   // For kBadTransaction: the index of the first bad transaction and why it is bad.
   std::uint16_t transaction = 0;
-  TxCodecError transaction_error{};
+  SignedTxError transaction_error{};
 
   friend bool operator==(const BlockError&, const BlockError&) = default;
 };
 // "bad transaction 3: unknown operation", or the code's name.
 std::string to_string(const BlockError& e);
 
-// Merkle root over the 57-byte encodings, in order.
-Hash256 transactions_root(std::span<const Transaction> transactions);
+// Merkle root over the envelopes' encodings, in order.
+Hash256 transactions_root(std::span<const SignedTransaction> transactions);
 
 // A block of `transactions` whose header's root is set to theirs.
-Block make_block(BlockHeader header, std::vector<Transaction> transactions);
+Block make_block(BlockHeader header, std::vector<SignedTransaction> transactions);
 
 std::array<std::uint8_t, kBlockHeaderBytes> encode(const BlockHeader& header);
 // Writes the header as given: a block whose root does not match its transactions encodes, and

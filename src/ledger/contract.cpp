@@ -26,6 +26,18 @@ const char* to_string(Rejection r) {
       return "member is in another set";
     case Rejection::kCommitmentMismatch:
       return "commitment does not match the member";
+    case Rejection::kUnknownSubmitter:
+      return "submitter is no gateway";
+    case Rejection::kBadSignature:
+      return "not signed by its submitter";
+    case Rejection::kNotHome:
+      return "submitter is not the node's home gateway";
+    case Rejection::kNoConsent:
+      return "leave without the device's consent";
+    case Rejection::kUnexpectedConsent:
+      return "device signature on a change that takes none";
+    case Rejection::kAlreadyAsked:
+      return "eviction already asked by this gateway";
   }
   return "unknown rejection";
 }
@@ -65,19 +77,68 @@ Status<Rejection> check_removal(const LedgerState& state, const Transaction& tx)
 
 }  // namespace
 
-Status<Rejection> check(const LedgerState& state, const Transaction& tx) {
+Status<Rejection> check_signatures(const LedgerState& state, const SignedTransaction& stx) {
+  const Consortium& consortium = state.consortium();
+  const Validator* submitter = consortium.find(stx.submitter);
+  if (submitter == nullptr) return Err{Rejection::kUnknownSubmitter};
+  const Transaction& tx = stx.transaction;
+  if (tx.op == Operation::kLeave) {
+    if (!stx.device_signature ||
+        !verify_leave_consent(tx.commitment, consortium.chain_id, tx.node, *stx.device_signature))
+      return Err{Rejection::kNoConsent};
+  } else if (stx.device_signature) {
+    return Err{Rejection::kUnexpectedConsent};
+  }
+  if (!verify_submitter(submitter->public_key, consortium.chain_id, stx))
+    return Err{Rejection::kBadSignature};
+  return {};
+}
+
+Status<Rejection> check_rules(const LedgerState& state, const Transaction& tx,
+                              GatewayId submitter) {
+  if (state.consortium().find(submitter) == nullptr) return Err{Rejection::kUnknownSubmitter};
+  const bool home = submitter == origin_of(tx.node);
   switch (tx.op) {
     case Operation::kJoin:
-      return check_join(state, tx);
+      if (auto st = check_join(state, tx); !st) return st;
+      if (!home) return Err{Rejection::kNotHome};
+      return {};
     case Operation::kLeave:
+      if (auto st = check_removal(state, tx); !st) return st;
+      if (!home) return Err{Rejection::kNotHome};
+      return {};
     case Operation::kEvict:
-      return check_removal(state, tx);
+      if (auto st = check_removal(state, tx); !st) return st;
+      if (!home && state.eviction_requested_by(tx.node).contains(submitter))
+        return Err{Rejection::kAlreadyAsked};
+      return {};
   }
   return Err{Rejection::kNotMember};
 }
 
-std::vector<keys::Step> apply(LedgerState& state, const Transaction& tx) {
-  KMCHAIN_CHECK(check(state, tx).ok());
+Status<Rejection> check_rules(const LedgerState& state, const SignedTransaction& stx) {
+  return check_rules(state, stx.transaction, stx.submitter);
+}
+
+Status<Rejection> check(const LedgerState& state, const SignedTransaction& stx) {
+  if (auto st = check_signatures(state, stx); !st) return st;
+  return check_rules(state, stx);
+}
+
+std::vector<keys::Step> apply(LedgerState& state, const SignedTransaction& stx) {
+  KMCHAIN_CHECK(check_rules(state, stx).ok());
+  const Transaction& tx = stx.transaction;
+  const Hash256 tx_hash = transaction_hash(stx);
+  state.history_chain_ = crypto::Sha256().update(state.history_chain_).update(tx_hash).finish();
+  std::vector<GatewayId> requested_by{stx.submitter};
+  if (tx.op == Operation::kEvict && !from_home(stx)) {
+    // A request: recorded, and in effect once those who asked hold more than a third.
+    state.eviction_requests_[tx.node].insert(stx.submitter);
+    if (3 * state.eviction_power(tx.node) <= state.consortium().total_power) return {};
+    requested_by.clear();
+    for (GatewayId g : state.eviction_requests_.at(tx.node))
+      requested_by.push_back(g);
+  }
   const Position first = next(state.position_);
   std::vector<keys::Step> steps;
   if (tx.op == Operation::kJoin) {
@@ -94,11 +155,10 @@ std::vector<keys::Step> apply(LedgerState& state, const Transaction& tx) {
     KMCHAIN_CHECK(removed.ok());
     steps = std::move(*removed);
     state.commitments_.erase(tx.node);
+    state.eviction_requests_.erase(tx.node);  // whatever was asked, the member is gone
   }
   state.position_ = steps.back().position;
-  state.history_.push_back(HistoryEntry{tx, first, state.position_});
-  const Hash256 tx_hash = transaction_hash(tx);
-  state.history_chain_ = crypto::Sha256().update(state.history_chain_).update(tx_hash).finish();
+  state.history_.push_back(HistoryEntry{tx, first, state.position_, std::move(requested_by)});
   return steps;
 }
 

@@ -1,13 +1,23 @@
-// The contract: the deterministic rules every gateway runs on a transaction before accepting
-// it into its mempool and again when executing a block (docs/protocol.md section 3).
+// The contract: the deterministic rules every gateway runs on a signed transaction before
+// accepting it into its mempool and again when executing a block (docs/protocol.md section 3).
 //
+// Who may make a change (the submitter signs the envelope, signed_transaction.h; a node's home
+// gateway is origin_of(node), the gateway whose range its id is from):
+//   join:   only the home gateway, into its own range (so into its own sets).
+//   leave:  only the home gateway, carrying the device's own consent.
+//   evict:  the home gateway alone, at once; any other gateway only asks: the eviction takes
+//           effect once the gateways that asked hold more than a third of the power (so at
+//           least one correct gateway agrees), and the ledger records who asked. A gateway asks
+//           once per member.
+// What each change must match:
 //   join:        the node id is fresh (never used), in the range of an existing gateway, and
 //                not reserved; the commitment was never used; the set is the one Assignment
 //                gives for a join through that gateway in the current state.
 //   leave/evict: the node is a member, and the set and commitment match its record.
-// A transaction that fails is rejected with a reason code, never silently dropped. apply()
-// runs only on a transaction that passed check(); every correct gateway that applies the
-// same transactions in the same order reaches the same state_hash().
+// Node ids are never reused, so a replayed change is refused (its node is used, or no member,
+// or it asked already). A transaction that fails is rejected with a reason code, never silently
+// dropped. apply() runs only on a transaction that passed check(); every correct gateway that
+// applies the same transactions in the same order reaches the same state_hash().
 #pragma once
 
 #include <cstdint>
@@ -16,6 +26,7 @@
 #include "base/result.h"
 #include "keys/set_table.h"
 #include "ledger/ledger_state.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 
 namespace kmchain::ledger {
@@ -31,6 +42,12 @@ enum class Rejection : std::uint8_t {
   kNotMember = 8,            // leave/evict: no such member
   kSetMismatch = 9,          // leave/evict: the member is in another set
   kCommitmentMismatch = 10,  // leave/evict: the commitment differs from the record
+  kUnknownSubmitter = 11,    // the submitter is no gateway of the consortium
+  kBadSignature = 12,        // the envelope is not signed by its submitter for this chain
+  kNotHome = 13,             // join/leave: the submitter is not the node's home gateway
+  kNoConsent = 14,           // leave: no device signature, or not the device's
+  kUnexpectedConsent = 15,   // join/evict: a device signature where none belongs
+  kAlreadyAsked = 16,        // evict: this gateway already asked to evict the member
 };
 const char* to_string(Rejection r);
 
@@ -40,17 +57,34 @@ inline GatewayId origin_of(NodeId node) {
   return GatewayId{static_cast<std::uint16_t>(node.value() >> 24)};
 }
 
-Status<Rejection> check(const LedgerState& state, const Transaction& tx);
+// Everything: the signatures, then the rules.
+Status<Rejection> check(const LedgerState& state, const SignedTransaction& stx);
+// The signatures alone: the submitter is a gateway and signed the envelope for this chain; a
+// leave carries its device's consent, nothing else carries one. Depends on the consortium only,
+// never on the membership, so it holds for an envelope once and for all.
+Status<Rejection> check_signatures(const LedgerState& state, const SignedTransaction& stx);
+// The rules alone, for an envelope whose signatures were checked (the mempool's, a stored block).
+Status<Rejection> check_rules(const LedgerState& state, const SignedTransaction& stx);
+// The rules for `tx` as `submitter` would submit it (a gateway asking itself before it signs).
+Status<Rejection> check_rules(const LedgerState& state, const Transaction& tx, GatewayId submitter);
+
+// Whether the submitter is the node's home gateway (an eviction then takes effect at once).
+inline bool from_home(const SignedTransaction& stx) {
+  return stx.submitter == origin_of(stx.transaction.node);
+}
 
 // A transaction as the ledger applied it: the structural steps (Assignment's placement, the
 // removal and the Reorder it triggered) are decided here once, and the key work replays them.
+// No steps: an eviction asked for and not yet in effect (recorded in the state only).
 struct AppliedTransaction {
   Transaction transaction;
+  GatewayId submitter;
   std::vector<keys::Step> steps;
 };
 
-// Applies a transaction that passed check() (aborts otherwise: executing an unchecked
-// transaction is a local bug). Returns the structural steps, for the key work.
-std::vector<keys::Step> apply(LedgerState& state, const Transaction& tx);
+// Applies a transaction that passed check_rules() (aborts otherwise: executing an unchecked
+// transaction is a local bug). Returns the structural steps, for the key work: none for an
+// eviction request that does not yet reach the power.
+std::vector<keys::Step> apply(LedgerState& state, const SignedTransaction& stx);
 
 }  // namespace kmchain::ledger

@@ -22,10 +22,12 @@ inline constexpr std::string_view kVote = "kmchain/v1/vote";
 inline constexpr std::string_view kProposal = "kmchain/v1/proposal";
 inline constexpr std::string_view kGenesis = "kmchain/v1/genesis";
 inline constexpr std::string_view kState = "kmchain/v1/state";
+inline constexpr std::string_view kSubmission = "kmchain/v1/submission";
+inline constexpr std::string_view kLeaveConsent = "kmchain/v1/leave";
 
 namespace detail {
-inline constexpr std::string_view kAll[] = {kTransaction, kBlock,   kVote,
-                                            kProposal,    kGenesis, kState};
+inline constexpr std::string_view kAll[] = {kTransaction, kBlock, kVote,       kProposal,
+                                            kGenesis,     kState, kSubmission, kLeaveConsent};
 constexpr bool prefix_free() {
   for (std::string_view a : kAll) {
     for (std::string_view b : kAll) {

@@ -20,7 +20,7 @@ const char* to_string(const MempoolVerdict& verdict) {
 Mempool::Mempool(const LedgerState& committed, std::size_t capacity)
     : capacity_(capacity), check_state_(committed) {}
 
-Status<MempoolVerdict> Mempool::add(const Transaction& tx) {
+Status<MempoolVerdict> Mempool::add(const SignedTransaction& tx) {
   const Hash256 hash = transaction_hash(tx);
   if (pending_hashes_.contains(hash)) return Err{MempoolVerdict{MempoolError::kDuplicate, {}}};
   if (pending_.size() >= capacity_) return Err{MempoolVerdict{MempoolError::kFull, {}}};
@@ -32,28 +32,29 @@ Status<MempoolVerdict> Mempool::add(const Transaction& tx) {
   return {};
 }
 
-bool Mempool::contains(const Transaction& tx) const {
+bool Mempool::contains(const SignedTransaction& tx) const {
   return pending_hashes_.contains(transaction_hash(tx));
 }
 
-std::vector<Transaction> Mempool::reap(std::size_t max) const {
+std::vector<SignedTransaction> Mempool::reap(std::size_t max) const {
   const std::size_t n = std::min(max, pending_.size());
   return {pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
-std::vector<std::pair<Transaction, Rejection>> Mempool::update(
-    const LedgerState& committed, const std::vector<Transaction>& included) {
+std::vector<std::pair<SignedTransaction, Rejection>> Mempool::update(
+    const LedgerState& committed, const std::vector<SignedTransaction>& included) {
   std::set<Hash256> done;
-  for (const Transaction& tx : included)
+  for (const SignedTransaction& tx : included)
     done.insert(transaction_hash(tx));
-  std::vector<Transaction> remaining;
-  std::vector<std::pair<Transaction, Rejection>> dropped;
+  std::vector<SignedTransaction> remaining;
+  std::vector<std::pair<SignedTransaction, Rejection>> dropped;
   check_state_ = committed;
   pending_hashes_.clear();
-  for (Transaction& tx : pending_) {
+  for (SignedTransaction& tx : pending_) {
     const Hash256 hash = transaction_hash(tx);
     if (done.contains(hash)) continue;
-    auto verdict = check(check_state_, tx);
+    // Its signatures were checked on entry; they depend on nothing a block changes.
+    auto verdict = check_rules(check_state_, tx);
     if (!verdict) {
       dropped.emplace_back(std::move(tx), verdict.error());
       continue;

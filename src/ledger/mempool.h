@@ -17,6 +17,7 @@
 #include "base/result.h"
 #include "ledger/contract.h"
 #include "ledger/ledger_state.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 
 namespace kmchain::ledger {
@@ -38,17 +39,17 @@ class Mempool {
  public:
   Mempool(const LedgerState& committed, std::size_t capacity);
 
-  Status<MempoolVerdict> add(const Transaction& tx);
+  Status<MempoolVerdict> add(const SignedTransaction& tx);
 
   // Up to `max` pending transactions in arrival order: a block proposal.
-  std::vector<Transaction> reap(std::size_t max) const;
+  std::vector<SignedTransaction> reap(std::size_t max) const;
 
   // The block that was committed on top of the previous state is `included`; `committed` is
   // the state after it. Returns the pending transactions that no longer pass, with why.
-  std::vector<std::pair<Transaction, Rejection>> update(const LedgerState& committed,
-                                                        const std::vector<Transaction>& included);
+  std::vector<std::pair<SignedTransaction, Rejection>> update(
+      const LedgerState& committed, const std::vector<SignedTransaction>& included);
 
-  bool contains(const Transaction& tx) const;
+  bool contains(const SignedTransaction& tx) const;
   std::size_t size() const { return pending_.size(); }
   std::size_t capacity() const { return capacity_; }
   const LedgerState& check_state() const { return check_state_; }
@@ -56,7 +57,7 @@ class Mempool {
  private:
   std::size_t capacity_;
   LedgerState check_state_;
-  std::vector<Transaction> pending_;
+  std::vector<SignedTransaction> pending_;
   std::set<Hash256> pending_hashes_;
 };
 

@@ -15,9 +15,9 @@ using consensus::Message;
 
 std::string describe_behaviours(std::uint32_t b) {
   static const char* names[kBehaviourCount] = {
-      "equivocate",  "invalid-votes", "bad-signatures", "stale-future",      "silence",
-      "flood",       "garbage",       "split-lock",     "invalid-proposals", "out-of-turn",
-      "forged-sync", "fake-polka",    "round-ahead"};
+      "equivocate",  "invalid-votes", "bad-signatures", "stale-future",       "silence",
+      "flood",       "garbage",       "split-lock",     "invalid-proposals",  "out-of-turn",
+      "forged-sync", "fake-polka",    "round-ahead",    "forged-transactions"};
   std::string out;
   for (int i = 0; i < kBehaviourCount; ++i) {
     if ((b & (1u << i)) == 0) continue;
@@ -30,13 +30,15 @@ std::string describe_behaviours(std::uint32_t b) {
 ByzantineGateways::ByzantineGateways(const ledger::Genesis& genesis, std::uint64_t seed,
                                      crypto::Rng& rng, ByzantineHost& host, bool trace)
     : chain_id_(genesis.chain_id()),
+      genesis_state_hash_(ledger::LedgerState(genesis).state_hash()),
       seed_(seed),
       gateways_(genesis.validators.size()),
       rng_(rng),
       host_(host),
       trace_(trace),
       schedule_(genesis),
-      total_power_(genesis.total_power()) {
+      total_power_(genesis.total_power()),
+      forge_rng_(seed ^ 0x666f72676564ULL) {
   for (const ledger::Validator& v : genesis.validators)
     powers_.push_back(v.power);
 }
@@ -71,7 +73,8 @@ void ByzantineGateways::draw(std::size_t count, bool force_equivocation, bool fo
     liars.resize(count);
   }
   for (std::size_t liar : liars) {
-    auto b = static_cast<std::uint32_t>(rng_.uniform(kAllBehaviours + 1));
+    auto b = static_cast<std::uint32_t>(rng_.uniform(kMainStreamBehaviours + 1));
+    if (forge_rng_.uniform(2) == 0) b |= kForgedTransactions;
     if (force_equivocation) b = (b | kEquivocate) & ~kSilence;
     if (force_split_lock) b = (b | kSplitLock) & ~kSilence;
     if (force_behaviours != 0) b = (b | force_behaviours) & ~kSilence;
@@ -108,6 +111,76 @@ ledger::Transaction ByzantineGateways::made_up_join(std::size_t i, SetId set, st
   rng_.fill(tx.commitment);
   tx.refresh_key = rng_.key128();
   return tx;
+}
+
+ledger::SignedTransaction ByzantineGateways::signed_by(std::size_t i,
+                                                       const ledger::Transaction& tx) {
+  return ledger::sign_transaction(key_of(i), chain_id_, GatewayId{static_cast<std::uint16_t>(i)},
+                                  tx);
+}
+
+std::optional<ledger::SignedTransaction> ByzantineGateways::forged_transaction(std::size_t i) {
+  const consensus::Replica* replica = host_.replica_of(i);
+  if (replica == nullptr || gateways_ < 2) return std::nullopt;
+  const ledger::LedgerState& state = replica->mempool().check_state();
+  const auto self = GatewayId{static_cast<std::uint16_t>(i)};
+  // Another gateway: the victim.
+  auto victim = GatewayId{static_cast<std::uint16_t>(forge_rng_.uniform(gateways_ - 1))};
+  if (victim.value() >= i) victim = GatewayId{static_cast<std::uint16_t>(victim.value() + 1)};
+  // A member of the victim's, if it has one.
+  std::optional<NodeId> member;
+  for (const auto& [node, record] : state.table().members()) {
+    if (ledger::origin_of(node) == victim && (!member || forge_rng_.uniform(4) == 0)) member = node;
+  }
+  ledger::Transaction tx{};
+  tx.refresh_key = forge_rng_.key128();
+  switch (forge_rng_.uniform(6)) {
+    case 0:
+    case 1: {
+      // A join into the victim's range and sets: as itself (not its range), or in the victim's
+      // name under its own key (a forged signature).
+      auto placement = state.table().assign(victim);
+      if (!placement) return std::nullopt;
+      tx.op = ledger::Operation::kJoin;
+      tx.node = NodeId{(static_cast<std::uint32_t>(victim.value()) << 24) | 0xD00000u |
+                       static_cast<std::uint32_t>(forge_rng_.uniform(0xFFFFF))};
+      tx.set = placement->set;
+      forge_rng_.fill(tx.commitment);
+      const GatewayId as = forge_rng_.uniform(2) == 0 ? self : victim;
+      return ledger::sign_transaction(key_of(i), chain_id_, as, tx);
+    }
+    case 2:
+    case 3: {
+      // The victim's member removed: a leave without its device's consent (as itself or in the
+      // victim's name), or an eviction request, which the ledger records and which alone must
+      // never evict.
+      if (!member) return std::nullopt;
+      tx.node = *member;
+      tx.set = state.table().find_member(*member)->set;
+      tx.commitment = *state.commitment_of(*member);
+      if (forge_rng_.uniform(2) == 0) {
+        tx.op = ledger::Operation::kEvict;
+        return ledger::sign_transaction(key_of(i), chain_id_, self, tx);
+      }
+      tx.op = ledger::Operation::kLeave;
+      crypto::Ed25519Signature consent{};
+      forge_rng_.fill(consent);
+      const GatewayId as = forge_rng_.uniform(2) == 0 ? self : victim;
+      return ledger::sign_transaction(key_of(i), chain_id_, as, tx, consent);
+    }
+    default: {
+      // A change already final, replayed as it was signed.
+      const Height top = replica->committed_height();
+      for (int attempt = 0; attempt < 4 && top.value() > 0; ++attempt) {
+        auto stored = host_.stored_block(i, Height{1 + forge_rng_.uniform(top.value())});
+        if (stored && !stored->block.transactions.empty()) {
+          const auto& txs = stored->block.transactions;
+          return txs[forge_rng_.uniform(txs.size())];
+        }
+      }
+      return std::nullopt;
+    }
+  }
 }
 
 ledger::Hash256 ByzantineGateways::random_hash() {
@@ -337,7 +410,7 @@ std::optional<ledger::Block> ByzantineGateways::fabricated_block(std::size_t i, 
   h.height = height;
   std::uint64_t previous_ms = kSimGenesisTimeMs;
   if (height.value() == 1) {
-    h.state_hash = ledger::LedgerState(gateways_).state_hash();
+    h.state_hash = genesis_state_hash_;
   } else {
     // From gateway i's own store: the block before and the state after it.
     auto previous = host_.stored_block(i, Height{height.value() - 1});
@@ -353,7 +426,7 @@ std::optional<ledger::Block> ByzantineGateways::fabricated_block(std::size_t i, 
 
 Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal& p) {
   ledger::BlockHeader h = p.block.header;
-  std::vector<ledger::Transaction> txs = p.block.transactions;
+  std::vector<ledger::SignedTransaction> txs = p.block.transactions;
   switch (rng_.uniform(8)) {
     case 0:
       h.previous_hash = random_hash();
@@ -368,7 +441,7 @@ Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal&
       if (replica == nullptr) break;
       auto placement = replica->state().table().assign(GatewayId{static_cast<std::uint16_t>(i)});
       if (!placement) break;
-      const ledger::Transaction tx = made_up_join(i, placement->set, 0xE00000u);
+      const ledger::SignedTransaction tx = signed_by(i, made_up_join(i, placement->set, 0xE00000u));
       txs.assign({tx, tx});
       break;
     }
@@ -395,7 +468,8 @@ Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal&
       for (std::size_t k = 0; k <= kSimBlockTransactionsMax; ++k) {
         auto placement = scratch.table().assign(origin);
         if (!placement) break;
-        const ledger::Transaction tx = made_up_join(i, placement->set, 0xF00000u);
+        const ledger::SignedTransaction tx =
+            signed_by(i, made_up_join(i, placement->set, 0xF00000u));
         if (!ledger::check(scratch, tx)) continue;
         (void)ledger::apply(scratch, tx);
         txs.push_back(tx);
@@ -410,7 +484,7 @@ Bytes ByzantineGateways::invalid_proposal(std::size_t i, const ledger::Proposal&
       tx.set = SetId{1};
       rng_.fill(tx.commitment);
       tx.refresh_key = rng_.key128();
-      txs.push_back(tx);
+      txs.push_back(signed_by(i, tx));
       break;
     }
   }
@@ -490,6 +564,20 @@ void ByzantineGateways::send(std::size_t i, const std::vector<std::size_t>& to,
   if ((b & kSplitLock) && split_lock_send(i, to, m)) return;
   const auto self = GatewayId{static_cast<std::uint16_t>(i)};
   if (const auto* p = std::get_if<ledger::Proposal>(&m); p && p->proposer == self) {
+    if ((b & kForgedTransactions) && forge_rng_.uniform(3) == 0) {
+      // Its own block with a change it may not make among the others.
+      if (auto forged = forged_transaction(i)) {
+        ++forged_transactions_;
+        std::vector<ledger::SignedTransaction> txs = p->block.transactions;
+        txs.insert(txs.begin() + static_cast<std::ptrdiff_t>(forge_rng_.uniform(txs.size() + 1)),
+                   *forged);
+        send_all(i, to,
+                 consensus::encode(Message{ledger::sign_proposal(
+                     key_of(i), chain_id_, p->height, p->round, p->valid_round,
+                     ledger::make_block(p->block.header, txs), p->proposer)}));
+        return;
+      }
+    }
     if ((b & kInvalidProposals) && rng_.uniform(2) == 0) {
       send_all(i, to, invalid_proposal(i, *p));
       return;
@@ -514,6 +602,12 @@ void ByzantineGateways::send(std::size_t i, const std::vector<std::size_t>& to,
       send_all(i, to, resign_vote(i, ahead));
     }
     if ((b & kOutOfTurn) && rng_.uniform(3) == 0) send_out_of_turn(i, to, *v);
+    if ((b & kForgedTransactions) && forge_rng_.uniform(3) == 0) {
+      if (auto forged = forged_transaction(i)) {
+        ++forged_transactions_;
+        send_all(i, to, consensus::encode(Message{*forged}));
+      }
+    }
     if ((b & kForgedSync) && rng_.uniform(4) == 0) send_forged_commit(i, to, v->height);
   }
   for (std::size_t t : to) {
@@ -630,7 +724,7 @@ void ByzantineGateways::flood(std::size_t i, Height h,
     tx.set = SetId{static_cast<std::uint32_t>(rng_.u64())};
     rng_.fill(tx.commitment);
     tx.refresh_key = rng_.key128();
-    host_.transmit(i, t, consensus::encode(Message{tx}));
+    host_.transmit(i, t, consensus::encode(Message{signed_by(i, tx)}));
     host_.transmit(i, t, consensus::encode(Message{consensus::SyncRequest{Height{1}}}));
     if (last) {
       consensus::StoredBlock stored = *last;

@@ -2,7 +2,8 @@
 // replica but tampers with what it sends, each with its own random set of behaviours:
 // equivocating proposals and votes, votes for invalid or unknown blocks, bad signatures and
 // votes in another's name, stale and future messages, silence, floods of signed votes across
-// rounds, garbage bytes, and the split-lock attack (below), which only the lock rule survives.
+// rounds, garbage bytes, the split-lock attack (below), which only the lock rule survives, and
+// membership changes it has no right to make (forged, foreign and replayed transactions).
 #pragma once
 
 #include <cstddef>
@@ -38,9 +39,17 @@ enum Behaviour : std::uint32_t {
   kForgedSync = 1u << 10,       // blocks with forged, short or borrowed commit certificates
   kFakePolka = 1u << 11,        // re-proposals with a valid round whose polka never happened
   kRoundAhead = 1u << 12,       // with each vote, a vote two rounds on: always ahead
+  // Membership changes it may not make: joins into another gateway's range, leaves without the
+  // device's consent or in another's name, envelopes signed with its key in another's name,
+  // evictions of other gateways' devices (a valid request, which alone must not evict), and
+  // replays of final changes; gossiped, and put in its own proposals.
+  kForgedTransactions = 1u << 13,
 };
-inline constexpr int kBehaviourCount = 13;
+inline constexpr int kBehaviourCount = 14;
 inline constexpr std::uint32_t kAllBehaviours = (1u << kBehaviourCount) - 1;
+// The behaviours drawn from a seed's main stream; the later ones from a stream of their own, so
+// that the rest of each seed's run is what it was before they existed.
+inline constexpr std::uint32_t kMainStreamBehaviours = (1u << 13) - 1;
 std::string describe_behaviours(std::uint32_t behaviours);
 
 // What the simulator offers its liars: the network, the time, and their own ledger.
@@ -91,6 +100,8 @@ class ByzantineGateways {
   void toggle_silence(std::size_t gateway) { silent_now_[gateway] = !silent_now_[gateway]; }
 
   std::uint64_t split_lock_attacks() const { return split_lock_attacks_; }
+  // Transactions sent that no gateway may accept, or (eviction requests) that must not evict.
+  std::uint64_t forged_transactions() const { return forged_transactions_; }
 
  private:
   // The split-lock attack: a Byzantine proposer, with the network on its side, drives the
@@ -122,8 +133,13 @@ class ByzantineGateways {
   crypto::Ed25519KeyPair& key_of(std::size_t i);
   ledger::Hash256 random_hash();
   ledger::Transaction made_up_join(std::size_t i, SetId set, std::uint32_t tag);
+  // `tx` in an envelope signed by gateway i as itself.
+  ledger::SignedTransaction signed_by(std::size_t i, const ledger::Transaction& tx);
   Bytes resign_vote(std::size_t i, ledger::Vote v);
   bool start_split_lock(std::size_t i, const ledger::Proposal& p);
+  // A membership change gateway i has no right to make (kForgedTransactions), if it can forge one
+  // from what its replica knows.
+  std::optional<ledger::SignedTransaction> forged_transaction(std::size_t i);
   // A proposal's block broken in one of the ways valid(v) refuses, re-signed.
   Bytes invalid_proposal(std::size_t i, const ledger::Proposal& p);
   // A valid-looking empty block at `height` on gateway i's chain, if it has the one before.
@@ -139,6 +155,7 @@ class ByzantineGateways {
                        const consensus::Message& m);
 
   const ledger::Hash256 chain_id_;
+  const ledger::Hash256 genesis_state_hash_;
   const std::uint64_t seed_;
   const std::size_t gateways_;
   crypto::Rng& rng_;
@@ -153,6 +170,8 @@ class ByzantineGateways {
   std::map<std::pair<std::uint64_t, std::uint32_t>, ledger::Hash256> alt_blocks_;
   std::optional<SplitLock> split_;
   std::uint64_t split_lock_attacks_ = 0;
+  std::uint64_t forged_transactions_ = 0;
+  crypto::DeterministicRng forge_rng_;
 };
 
 }  // namespace kmchain::sim

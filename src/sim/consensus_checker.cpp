@@ -14,7 +14,40 @@ ConsensusChecker::ConsensusChecker(const ledger::Genesis& genesis, ChainRules ru
       chain_id_(genesis.chain_id()),
       rules_(rules),
       schedule_(genesis),
-      state_(genesis.validators.size()) {}
+      state_(genesis) {}
+
+// Who may make a change, checked here on its own terms rather than by asking the contract: the
+// submitter signed the envelope; a join or a leave comes from the node's home gateway (a leave
+// with the device's consent); an eviction by another gateway removes the member only once the
+// gateways that asked it hold more than a third of the power.
+std::optional<std::string> ConsensusChecker::unauthorised(const ledger::SignedTransaction& stx) {
+  const ledger::Transaction& tx = stx.transaction;
+  const ledger::Validator* submitter = genesis_.find(stx.submitter);
+  if (submitter == nullptr) return "submitted by no gateway";
+  if (!ledger::verify_submitter(submitter->public_key, chain_id_, stx))
+    return "not signed by its submitter";
+  const bool home = stx.submitter.value() == tx.node.value() >> 24;
+  if (tx.op == ledger::Operation::kJoin && !home) return "a join from another gateway than home";
+  if (tx.op == ledger::Operation::kLeave) {
+    if (!home) return "a leave from another gateway than home";
+    if (!stx.device_signature ||
+        !ledger::verify_leave_consent(tx.commitment, chain_id_, tx.node, *stx.device_signature))
+      return "a leave without the device's consent";
+  }
+  if (tx.op == ledger::Operation::kEvict && !home) {
+    auto& asked = eviction_asked_[tx.node];
+    asked.insert(stx.submitter);
+    ++eviction_requests_;
+    std::uint64_t power = 0;
+    for (GatewayId g : asked)
+      power += genesis_.find(g)->power;
+    const bool removes = 3 * power > genesis_.total_power();
+    const bool removed = state_.table().find_member(tx.node) == nullptr;
+    if (removed && !removes) return "an eviction in effect without a third of the power asking";
+    if (!removed && removes) return "an eviction asked by a third of the power not in effect";
+  }
+  return std::nullopt;
+}
 
 std::optional<Violation> ConsensusChecker::check_header(Height at,
                                                         const consensus::StoredBlock& stored,
@@ -63,8 +96,9 @@ std::optional<Violation> ConsensusChecker::on_commit(std::size_t node, Height at
     KMCHAIN_CHECK(h.value() == decided_.size() + 1);  // a gateway commits in height order
     if (auto v = check_header(h, stored, now_ms)) return v;
     for (std::size_t i = 0; i < stored.block.transactions.size(); ++i) {
-      const ledger::Transaction& tx = stored.block.transactions[i];
-      auto verdict = ledger::check(state_, tx);
+      const ledger::SignedTransaction& stx = stored.block.transactions[i];
+      const ledger::Transaction& tx = stx.transaction;
+      auto verdict = ledger::check(state_, stx);
       if (!verdict) {
         return Violation{
             "validity",
@@ -72,7 +106,14 @@ std::optional<Violation> ConsensusChecker::on_commit(std::size_t node, Height at
                         ledger::to_string(tx.op), ledger::to_string(verdict.error())),
             now_ms};
       }
-      (void)ledger::apply(state_, tx);
+      (void)ledger::apply(state_, stx);
+      if (auto why = unauthorised(stx)) {
+        return Violation{
+            "authority",
+            fmt::format("height {} transaction {} ({} of node {} by gateway {}): {}", h.value(), i,
+                        ledger::to_string(tx.op), tx.node.value(), stx.submitter.value(), *why),
+            now_ms};
+      }
     }
     transactions_ += stored.block.transactions.size();
     decided_.emplace(h, std::make_pair(hash, state_.state_hash()));

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -68,6 +69,8 @@ class ConsensusChecker {
 
   std::uint64_t transactions() const { return transactions_; }
   std::uint64_t height() const { return decided_.size(); }
+  // Final eviction requests by gateways other than the member's home.
+  std::uint64_t eviction_requests() const { return eviction_requests_; }
   const ledger::LedgerState& state() const { return state_; }
   // The reference block at `height` (1..height()).
   const consensus::StoredBlock& block(Height height) const { return blocks_.at(height); }
@@ -76,16 +79,20 @@ class ConsensusChecker {
   using Key = std::tuple<std::size_t, std::uint64_t, std::uint32_t, int>;
   std::optional<Violation> check_header(Height at, const consensus::StoredBlock& stored,
                                         std::uint64_t now_ms) const;
+  // Why a final change (just applied to state_) was not the submitter's to make, if it was not.
+  std::optional<std::string> unauthorised(const ledger::SignedTransaction& stx);
 
   const ledger::Genesis genesis_;
   const ledger::Hash256 chain_id_;
   const ChainRules rules_;
   consensus::ProposerSchedule schedule_;
   ledger::LedgerState state_;
+  std::map<NodeId, std::set<GatewayId>> eviction_asked_;  // by gateways other than home
   std::map<Height, std::pair<ledger::Hash256, ledger::Hash256>> decided_;
   std::map<Height, consensus::StoredBlock> blocks_;
   std::map<Key, Bytes> signed_;
   std::uint64_t transactions_ = 0;
+  std::uint64_t eviction_requests_ = 0;
 };
 
 }  // namespace kmchain::sim

@@ -430,30 +430,46 @@ class Simulation final : private ByzantineHost {
       if (nodes_[i].up && !byzantine(i)) candidates.push_back(i);
     }
     if (candidates.empty()) return;
-    const std::size_t g = candidates[rng_.uniform(candidates.size())];
-    Node& n = nodes_[g];
-    const ledger::LedgerState& view = n.replica->mempool().check_state();
+    std::size_t g = candidates[rng_.uniform(candidates.size())];
     ledger::Transaction tx{};
+    // Drawn and unused (a join's commitment is its device's key now): every later draw of the
+    // seed stays where it was.
     rng_.fill(tx.commitment);
     tx.refresh_key = rng_.key128();
-    const auto& members = view.table().members();
+    std::optional<crypto::Ed25519Signature> consent;
+    const auto& members = nodes_[g].replica->mempool().check_state().table().members();
     if (members.size() < 8 || rng_.uniform(10) < 6) {
-      const auto origin = GatewayId{static_cast<std::uint16_t>(g)};
-      auto placement = view.table().assign(origin);
+      // A join through its home gateway, under a device key the simulator can sign with.
+      const ledger::LedgerState& view = nodes_[g].replica->mempool().check_state();
+      auto placement = view.table().assign(GatewayId{static_cast<std::uint16_t>(g)});
       if (!placement) return;
       tx.op = ledger::Operation::kJoin;
       tx.node = NodeId{(static_cast<std::uint32_t>(g) << 24) | ++next_node_[g]};
       tx.set = placement->set;
+      tx.commitment = sim_device_key(config_.seed, tx.node).public_key();
     } else {
       auto it = members.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(rng_.uniform(members.size())));
-      tx.op = rng_.uniform(2) == 0 ? ledger::Operation::kLeave : ledger::Operation::kEvict;
       tx.node = it->first;
-      tx.set = it->second.set;
-      tx.commitment = *view.commitment_of(it->first);
+      tx.op = rng_.uniform(2) == 0 ? ledger::Operation::kLeave : ledger::Operation::kEvict;
+      if (tx.op == ledger::Operation::kLeave) {
+        // Only its home gateway submits a leave, with the device's consent.
+        g = ledger::origin_of(tx.node).value();
+        if (g >= nodes_.size() || !nodes_[g].up || byzantine(g)) return;
+        consent = sim_device_key(config_.seed, tx.node)
+                      .sign(ledger::leave_consent_bytes(genesis_.chain_id(), tx.node));
+      }
+      // An eviction from any gateway: at once from home, a request from any other.
+      const ledger::LedgerState& view = nodes_[g].replica->mempool().check_state();
+      const keys::MemberRecord* member = view.table().find_member(tx.node);
+      const ledger::Commitment* commitment = view.commitment_of(tx.node);
+      if (member == nullptr || commitment == nullptr) return;
+      tx.set = member->set;
+      tx.commitment = *commitment;
     }
+    Node& n = nodes_[g];
     std::vector<Action> out;
-    (void)n.replica->submit(tx, local_now(n), out);
+    (void)n.replica->submit(n.replica->sign(tx, consent), local_now(n), out);
     execute(g, out, true);
   }
 
@@ -463,6 +479,8 @@ class Simulation final : private ByzantineHost {
     result_.messages_dropped = network_.dropped();
     result_.partitions = network_.partitions();
     result_.split_lock_attacks = byzantine_.split_lock_attacks();
+    result_.forged_transactions = byzantine_.forged_transactions();
+    result_.eviction_requests_final = checker_.eviction_requests();
     result_.total_power = genesis_.total_power();
     for (const ledger::Validator& v : genesis_.validators) {
       if (byzantine(v.index.value())) result_.byzantine_power += v.power;

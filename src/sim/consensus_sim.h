@@ -85,6 +85,11 @@ struct ConsensusSimResult {
   std::uint64_t partitions = 0;
   std::uint64_t equivocations_detected = 0;
   std::uint64_t split_lock_attacks = 0;
+  // Membership changes the Byzantine gateways had no right to make, sent (gossiped or in their
+  // proposals); and eviction requests by gateways other than the home that became final (the
+  // checker's authority invariant: none evicts without more than a third of the power).
+  std::uint64_t forged_transactions = 0;
+  std::uint64_t eviction_requests_final = 0;
   std::uint64_t byzantine_power = 0;  // of the gateways drawn to lie, out of total_power
   std::uint64_t total_power = 0;
   std::uint64_t decode_errors = 0;

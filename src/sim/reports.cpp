@@ -45,10 +45,10 @@ nlohmann::json verdicts(const std::vector<Result>& results) {
 std::string describe(const ConsensusSimResult& r) {
   return fmt::format(
              "seed {}: {} blocks {} txs {} rounds<={} msgs {} (dropped {}) crashes {} partitions "
-             "{} equivocations {} split-lock attacks {}",
+             "{} equivocations {} split-lock attacks {} forged transactions {}",
              r.seed, r.ok() ? "PASS" : "FAIL", r.blocks, r.transactions_committed, r.max_round,
              r.messages_sent, r.messages_dropped, r.crashes, r.partitions, r.equivocations_detected,
-             r.split_lock_attacks) +
+             r.split_lock_attacks, r.forged_transactions) +
          problems(r.violations, r.liveness_failure, r.liveness_detail);
 }
 
@@ -68,7 +68,7 @@ std::string describe(const SystemSimResult& r) {
 nlohmann::json summarize(const std::vector<ConsensusSimResult>& results) {
   nlohmann::json j = verdicts(results);
   std::uint64_t blocks = 0, txs = 0, messages = 0, crashes = 0, equivocations = 0, verified = 0,
-                sim_ms = 0, split_locks = 0;
+                sim_ms = 0, split_locks = 0, forged = 0, eviction_requests = 0;
   std::vector<std::uint64_t> latencies;
   for (const auto& r : results) {
     blocks += r.blocks;
@@ -77,6 +77,8 @@ nlohmann::json summarize(const std::vector<ConsensusSimResult>& results) {
     crashes += r.crashes;
     equivocations += r.equivocations_detected;
     split_locks += r.split_lock_attacks;
+    forged += r.forged_transactions;
+    eviction_requests += r.eviction_requests_final;
     verified += r.signatures_verified;
     sim_ms += r.sim_ms;
     latencies.insert(latencies.end(), r.commit_latency_ms.begin(), r.commit_latency_ms.end());
@@ -87,6 +89,8 @@ nlohmann::json summarize(const std::vector<ConsensusSimResult>& results) {
   j["crashes"] = crashes;
   j["equivocations_detected"] = equivocations;
   j["split_lock_attacks"] = split_locks;
+  j["forged_transactions"] = forged;
+  j["eviction_requests_final"] = eviction_requests;
   j["signature_verifications"] = verified;
   j["simulated_ms"] = sim_ms;
   j["commit_latency_ms"] = {{"p50", percentile(latencies, 0.5)},

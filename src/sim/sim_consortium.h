@@ -29,6 +29,13 @@ inline crypto::Ed25519KeyPair sim_gateway_key(std::uint64_t seed, std::size_t ga
   return crypto::Ed25519KeyPair::generate(rng);
 }
 
+// A simulated device's secret-code key (enroll/secret_code.h): its public key is the commitment
+// its join records, and it signs the device's consent to leave.
+inline crypto::Ed25519KeyPair sim_device_key(std::uint64_t seed, NodeId node) {
+  crypto::DeterministicRng rng(seed * 0x9e3779b97f4a7c15ULL ^ (0xd0000000ULL + node.value()));
+  return crypto::Ed25519KeyPair::generate(rng);
+}
+
 // P gateways with the seed's keys, of power 1 unless `powers` gives each its own.
 inline ledger::Genesis sim_genesis(std::string name, std::uint64_t seed, std::size_t gateways,
                                    const std::vector<std::uint64_t>& powers = {}) {

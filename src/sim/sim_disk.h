@@ -70,7 +70,8 @@ class MemoryDeviceData {
           freed->second.used_by.reset();
       }
     } else if (const auto* p = std::get_if<gateway::PutPending>(&action)) {
-      pending_.insert_or_assign({p->transaction.node, p->transaction.op}, p->transaction);
+      pending_.insert_or_assign({p->transaction.transaction.node, p->transaction.transaction.op},
+                                p->transaction);
     } else if (const auto* q = std::get_if<gateway::ErasePending>(&action)) {
       pending_.erase({q->node, q->op});
     } else {
@@ -110,7 +111,7 @@ class MemoryDeviceData {
  private:
   std::map<enroll::CredentialId, gateway::CredentialRecord> credentials_;
   std::map<NodeId, gateway::DeviceRecord> devices_;
-  std::map<std::pair<NodeId, ledger::Operation>, ledger::Transaction> pending_;
+  std::map<std::pair<NodeId, ledger::Operation>, ledger::SignedTransaction> pending_;
 };
 
 }  // namespace kmchain::sim

@@ -40,7 +40,7 @@ SystemChecker::SystemChecker(const ledger::Genesis& genesis,
                              std::map<GatewayId, keys::KeySource*> sources)
     : consensus_(genesis, ChainRules{kSimBlockTransactionsMax, kSimTimestampSlackMs}),
       source_(std::move(sources)),
-      state_(genesis.validators.size()),
+      state_(genesis),
       keys_(genesis.validators.size(), source_, nonce_rng_),
       foreign_(genesis.validators.size()) {}
 
@@ -88,12 +88,14 @@ void SystemChecker::on_commit(std::size_t gateway, Height at, const consensus::S
 // must reach.
 void SystemChecker::apply_reference(const consensus::StoredBlock& stored) {
   ++stats_.reference_blocks;
-  for (const ledger::Transaction& tx : stored.block.transactions) {
-    if (!ledger::check(state_, tx)) {  // the consensus checker has reported it
+  for (const ledger::SignedTransaction& stx : stored.block.transactions) {
+    const ledger::Transaction& tx = stx.transaction;
+    if (!ledger::check(state_, stx)) {  // the consensus checker has reported it
       reference_broken_ = true;
       return;
     }
-    const std::vector<keys::Step> steps = ledger::apply(state_, tx);
+    const std::vector<keys::Step> steps = ledger::apply(state_, stx);
+    if (steps.empty()) continue;  // an eviction asked for, not yet in effect: no key changes
     std::optional<crypto::Key128> node_key;
     if (tx.op == ledger::Operation::kJoin) {
       ++stats_.joins;
@@ -183,11 +185,20 @@ void SystemChecker::check_members(const SystemCluster& cluster, std::uint64_t no
     if (dev.agent && dev.agent->node()) held.insert(*dev.agent->node());
   }
   for (const auto& [node, member] : state_.table().members()) {
+    const std::size_t home = ledger::origin_of(node).value();
     if (!submitted_joins_.contains(node)) {
+      // A Byzantine gateway may admit made-up nodes into its own range (it is their home);
+      // into a correct gateway's range, no one may (docs/protocol.md section 3.3).
       ++stats_.foreign_members;
+      if (home < cluster.gateway_count() && !cluster.byzantine(home)) {
+        violation("foreign-member",
+                  fmt::format("node {} is a member in correct gateway {}'s range, and that "
+                              "gateway never submitted its join",
+                              node.value(), home),
+                  now_ms);
+      }
       continue;
     }
-    const std::size_t home = ledger::origin_of(node).value();
     if (held.contains(node) || home >= cluster.gateway_count() || cluster.byzantine(home)) continue;
     violation("orphan-member",
               fmt::format("node {} (gateway {}) is a member of the ledger, and no device is it",

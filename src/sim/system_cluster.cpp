@@ -201,8 +201,8 @@ bool SystemCluster::execute(std::size_t g, std::vector<gateway::Action>& actions
 void SystemCluster::run_action(std::size_t g, gateway::Action& action) {
   Gateway& gw = gateways_[g];
   if (const auto* pending = std::get_if<gateway::PutPending>(&action)) {
-    if (pending->transaction.op == ledger::Operation::kJoin)
-      checker_.on_join_submitted(pending->transaction.node);
+    if (pending->transaction.transaction.op == ledger::Operation::kJoin)
+      checker_.on_join_submitted(pending->transaction.transaction.node);
   }
   if (const auto* put = std::get_if<gateway::PutDevice>(&action)) {
     checker_.on_device_record(put->record.node, put->record.node_key, now_ms_);
@@ -216,7 +216,8 @@ void SystemCluster::run_action(std::size_t g, gateway::Action& action) {
     fmt::print(stderr, "{:>6} g{} erases device {}\n", now_ms_, g, erase->node.value());
   if (const auto* tx = std::get_if<gateway::PutPending>(&action); tx && config_.trace) {
     fmt::print(stderr, "{:>6} g{} pending {} {}\n", now_ms_, g,
-               ledger::to_string(tx->transaction.op), tx->transaction.node.value());
+               ledger::to_string(tx->transaction.transaction.op),
+               tx->transaction.transaction.node.value());
   }
   if (gw.data.apply(action)) return;
   std::visit(
@@ -466,9 +467,11 @@ bool SystemCluster::evict(std::size_t g, NodeId node) {
   Gateway& gw = gateways_[g];
   if (!gw.up) return false;
   std::vector<gateway::Action> actions;
+  last_eviction_.reset();
   auto eviction = gw.node->evict(node, local_now(gw), actions);
   const bool done = execute(g, actions, true);
   if (!eviction.ok()) return false;
+  last_eviction_ = *eviction;
   // Submitted, even if the gateway crashed before it answered: the device is on its way out.
   for (auto& dev : devices_) {
     if (dev->agent && dev->agent->node() == node) dev->leaving = true;

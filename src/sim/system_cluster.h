@@ -149,6 +149,8 @@ class SystemCluster final : private ByzantineHost {
   // The operator of `gateway` evicts `node`; false if the gateway refused (or is down). The
   // device that is `node` sends nothing more of its own from then.
   bool evict(std::size_t gateway, NodeId node);
+  // What the last evict() was told (nullopt: refused, or the gateway was down).
+  const std::optional<gateway::Eviction>& last_eviction() const { return last_eviction_; }
   // `from` seals a record for `to` under the key it shares with `to`'s current set; false if
   // it holds none.
   bool send_record(std::size_t from, std::size_t to, bool probe);
@@ -243,6 +245,7 @@ class SystemCluster final : private ByzantineHost {
     NodeId node;
   };
 
+  std::optional<gateway::Eviction> last_eviction_;
   void handle(Event& e);
   std::uint64_t local_now(const Gateway& g) const;
   void start_gateway(std::size_t g);

@@ -8,6 +8,7 @@
 
 #include "base/check.h"
 #include "crypto/verify_memo.h"
+#include "ledger/contract.h"
 #include "sim/consensus_sim.h"
 
 namespace kmchain::sim {
@@ -179,7 +180,9 @@ class SystemSim {
       cluster_.at(now() + 20 + rng_.uniform(200), [this] { workload(); });
   }
 
-  // The operator of a random correct gateway evicts a random member.
+  // A random member evicted: by its home gateway's operator alone when the draw says so and the
+  // home is correct and up, else by the operators of other correct gateways, as many as hold
+  // more than a third of the power (every gateway has power 1 here), each asking in turn.
   void evict() {
     std::vector<std::size_t> gateways;
     for (std::size_t g = 0; g < config_.gateways; ++g)
@@ -188,7 +191,19 @@ class SystemSim {
     if (gateways.empty() || members.empty()) return;
     const std::size_t d = members[rng_.uniform(members.size())];
     const std::size_t g = gateways[rng_.uniform(gateways.size())];
-    (void)cluster_.evict(g, *cluster_.device(d).agent->node());
+    const NodeId node = *cluster_.device(d).agent->node();
+    const std::size_t home = ledger::origin_of(node).value();
+    if (g == home || rng_.uniform(2) == 0) {
+      (void)cluster_.evict(g, node);
+      return;
+    }
+    std::vector<std::size_t> others;
+    for (std::size_t o : gateways)
+      if (o != home) others.push_back(o);
+    const std::size_t needed = config_.gateways / 3 + 1;
+    if (others.size() < needed) return;
+    for (std::size_t k = 0; k < needed; ++k)
+      (void)cluster_.evict(others[k], node);
   }
 
   // --- the faults ---------------------------------------------------------------------------

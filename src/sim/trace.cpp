@@ -31,7 +31,7 @@ std::string describe_message(const Bytes& bytes) {
   }
   if (const auto* c = std::get_if<consensus::CommitMessage>(&m))
     return fmt::format("commit h{}", c->block.header.height.value());
-  if (std::holds_alternative<ledger::Transaction>(m)) return "transaction";
+  if (std::holds_alternative<ledger::SignedTransaction>(m)) return "transaction";
   return "sync-request";
 }
 

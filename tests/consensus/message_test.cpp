@@ -21,7 +21,7 @@ namespace {
 using ledger::fixture::certify;
 using ledger::fixture::make_genesis;
 using ledger::fixture::sample_block;
-using ledger::fixture::sample_tx;
+using ledger::fixture::sample_signed_tx;
 using ledger::fixture::validator_key;
 
 const ledger::Genesis& genesis() {
@@ -73,7 +73,7 @@ std::vector<Sample> samples() {
       {"commit", sample_commit(), MessageErrorCode::kBadBlock},
       {"commit, empty block", CommitMessage{sample_block(0), sample_commit().certificate},
        MessageErrorCode::kBadBlock},
-      {"transaction", sample_tx(1), MessageErrorCode::kBadTransaction},
+      {"transaction", sample_signed_tx(1), MessageErrorCode::kBadTransaction},
       {"sync request", SyncRequest{Height{0x0102030405060708}}, MessageErrorCode::kBadSyncRequest},
   };
 }
@@ -96,12 +96,13 @@ TEST(Message, KindsAndLayoutsAreTheDocumentedOnes) {
   EXPECT_EQ(kind_of(sample_proposal()), MessageKind::kProposal);
   EXPECT_EQ(kind_of(sample_vote(true)), MessageKind::kVote);
   EXPECT_EQ(kind_of(sample_commit()), MessageKind::kCommit);
-  EXPECT_EQ(kind_of(sample_tx(0)), MessageKind::kTransaction);
+  EXPECT_EQ(kind_of(sample_signed_tx(0)), MessageKind::kTransaction);
   EXPECT_EQ(kind_of(SyncRequest{Height{1}}), MessageKind::kSyncRequest);
 
   EXPECT_EQ(wire(sample_vote(true)).size(), 1 + ledger::kVoteNilBytes);
   EXPECT_EQ(wire(sample_vote(false)).size(), 1 + ledger::kVoteBlockBytes);
-  EXPECT_EQ(wire(sample_tx(2)).size(), 1 + ledger::kTransactionBytes);
+  EXPECT_EQ(wire(sample_signed_tx(2)).size(), 1 + ledger::kSignedTransactionBytes);
+  EXPECT_EQ(wire(sample_signed_tx(1)).size(), 1 + ledger::kSignedTransactionWithConsentBytes);
   const Bytes sync = wire(SyncRequest{Height{0x0102030405060708}});
   EXPECT_EQ(sync, (Bytes{5, 1, 2, 3, 4, 5, 6, 7, 8}));
   // A commit: kind, u32 block length, block, certificate.
@@ -149,12 +150,12 @@ TEST(Message, TruncationDetailsNameTheInnerDecodersError) {
   EXPECT_EQ(p.error(),
             (MessageError{MessageErrorCode::kBadProposal,
                           static_cast<std::uint8_t>(ledger::ProposalErrorCode::kTruncated)}));
-  const Bytes tx = wire(sample_tx(0));
+  const Bytes tx = wire(sample_signed_tx(0));
   auto t = decode_message(ByteView(tx).first(tx.size() - 1));
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error(),
             (MessageError{MessageErrorCode::kBadTransaction,
-                          static_cast<std::uint8_t>(ledger::TxCodecError::kWrongLength)}));
+                          static_cast<std::uint8_t>(ledger::SignedTxError::kWrongLength)}));
   const Bytes commit = wire(sample_commit());
   auto c = decode_message(ByteView(commit).first(commit.size() - 1));
   ASSERT_FALSE(c.ok());
@@ -175,7 +176,7 @@ TEST(Message, UnknownKindIsRefusedWithTheByte) {
   for (std::uint8_t kind :
        {std::uint8_t{0}, std::uint8_t{6}, std::uint8_t{0x7f}, std::uint8_t{0xff}}) {
     SCOPED_TRACE(static_cast<int>(kind));
-    Bytes bytes = wire(sample_tx(0));
+    Bytes bytes = wire(sample_signed_tx(0));
     bytes[0] = kind;
     auto decoded = decode_message(bytes);
     ASSERT_FALSE(decoded.ok());

@@ -349,7 +349,7 @@ class RestoreTest : public ::testing::Test {
     Network net(4);
     const auto tx = join_tx(net.replica(1).mempool().check_state(), node_of(1, 1), 1);
     std::vector<Action> out;
-    ASSERT_TRUE(net.replica(1).submit(tx, net.now(), out).ok());
+    ASSERT_TRUE(net.replica(1).submit(net.replica(1).sign(tx), net.now(), out).ok());
     net.execute(1, out);
     const NodeId device = node_of(1, 1);
     ASSERT_TRUE(net.run_until([&] { return net.replica(0).state().node_id_used(device); }));
@@ -558,13 +558,13 @@ TEST(Replica, SubmittedTransactionIsGossipedAndCommittedEverywhere) {
   const NodeId device = node_of(2, 1);
   const ledger::Transaction tx = join_tx(net.replica(2).mempool().check_state(), device, 7);
   std::vector<Action> out;
-  ASSERT_TRUE(net.replica(2).submit(tx, net.now(), out).ok());
+  ASSERT_TRUE(net.replica(2).submit(net.replica(2).sign(tx), net.now(), out).ok());
   ASSERT_EQ(out.size(), 1u);
   ASSERT_TRUE(std::holds_alternative<BroadcastAll>(out[0]));
   net.execute(2, out);
   // Submitting it again is a duplicate.
   std::vector<Action> again;
-  auto duplicate = net.replica(2).submit(tx, net.now(), again);
+  auto duplicate = net.replica(2).submit(net.replica(2).sign(tx), net.now(), again);
   ASSERT_FALSE(duplicate.ok());
   EXPECT_EQ(duplicate.error().error, ledger::MempoolError::kDuplicate);
   EXPECT_TRUE(again.empty());

@@ -64,7 +64,11 @@ TEST_F(DeviceStoreTest, WhatIsWrittenReadsBackAfterAReopen) {
   const gateway::DeviceRecord first = record(NodeId{1}, a);
   gateway::DeviceRecord failed = record(NodeId{2}, b);
   failed.join_failure = "commitment already used";
-  ledger::Transaction tx{ledger::Operation::kJoin, NodeId{1}, SetId{0}, {}, rng_.key128()};
+  const auto key = crypto::Ed25519KeyPair::generate(rng_);
+  const ledger::Hash256 chain_id{};
+  const ledger::SignedTransaction tx = ledger::sign_transaction(
+      key, chain_id, GatewayId{0},
+      ledger::Transaction{ledger::Operation::kJoin, NodeId{1}, SetId{0}, {}, rng_.key128()});
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
@@ -73,10 +77,14 @@ TEST_F(DeviceStoreTest, WhatIsWrittenReadsBackAfterAReopen) {
     store->put_device(first);
     store->put_device(failed);
     store->put_pending(tx);
-    ledger::Transaction leave = tx;
-    leave.op = ledger::Operation::kLeave;
-    store->put_pending(leave);
-    store->erase_pending(NodeId{1}, ledger::Operation::kLeave);
+    // A leave with a device's consent: stored with it.
+    ledger::Transaction body = tx.transaction;
+    body.op = ledger::Operation::kLeave;
+    store->put_pending(
+        ledger::sign_transaction(key, chain_id, GatewayId{0}, body, crypto::Ed25519Signature{}));
+    body.op = ledger::Operation::kEvict;
+    store->put_pending(ledger::sign_transaction(key, chain_id, GatewayId{0}, body));
+    store->erase_pending(NodeId{1}, ledger::Operation::kEvict);
   }
   auto store = open();
   ASSERT_NE(store, nullptr);
@@ -84,8 +92,10 @@ TEST_F(DeviceStoreTest, WhatIsWrittenReadsBackAfterAReopen) {
   ASSERT_TRUE(data.ok()) << data.error();
   ASSERT_EQ(data->credentials.size(), 2u);
   ASSERT_EQ(data->devices.size(), 2u);
-  ASSERT_EQ(data->pending.size(), 1u);
+  ASSERT_EQ(data->pending.size(), 2u);
   EXPECT_EQ(data->pending[0], tx);
+  EXPECT_EQ(data->pending[1].transaction.op, ledger::Operation::kLeave);
+  EXPECT_TRUE(data->pending[1].device_signature.has_value());
   for (const auto& c : data->credentials) {
     // In the same write as the record: used by the device, free again after a failed join.
     if (c.credential.id == a.id) {
@@ -126,7 +136,7 @@ TEST_F(DeviceStoreTest, AnotherSchemaVersionIsRefusedWithItsNumber) {
   sql("PRAGMA user_version = 1");
   auto store = DeviceStore::open(path());
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.error().find("schema version 1, expected 2"), std::string::npos) << store.error();
+  EXPECT_NE(store.error().find("schema version 1, expected 3"), std::string::npos) << store.error();
 }
 
 TEST_F(DeviceStoreTest, DamagedRowsAreNamedNotTrusted) {

@@ -45,7 +45,9 @@ TEST(DeviceRequestRoundTrip, EveryKindParsesVerifiesAndEncodesBack) {
   crypto::DeterministicRng rng(1);
   const crypto::Secret256 key = rng.secret<32>();
   for (RequestKind kind : {RequestKind::kLeave, RequestKind::kCatchUp, RequestKind::kStatus}) {
-    const Bytes body = kind == RequestKind::kCatchUp ? catch_up_body(Position{77}) : Bytes{};
+    const Bytes body = kind == RequestKind::kCatchUp ? catch_up_body(Position{77})
+                       : kind == RequestKind::kLeave ? Bytes(64, 0x5a)  // a consent's size
+                                                     : Bytes{};
     const DeviceRequest sent = make_request(kind, NodeId{0x01000002}, 42, body, key);
     const Bytes wire = encode(sent);
     EXPECT_EQ(wire.size(), kRequestBytesMin + body_bytes(kind)) << to_string(kind);
@@ -120,10 +122,14 @@ TEST(DeviceRequestTamper, UnknownKindsAreRefused) {
 // A body length the kind does not have is refused before the length of the whole is compared,
 // so no length a peer writes makes the parser look past the input.
 TEST(DeviceRequestTamper, BodyLengthMustBeTheKinds) {
-  Bytes wire = encode(make_request(RequestKind::kLeave, fixture::kNode, 1, {}, known_key()));
-  wire[14] = 0xff;
-  wire[15] = 0xff;
-  EXPECT_EQ(parse_request(wire).error(), RequestError::kMalformedBody);
+  Bytes wire =
+      encode(make_request(RequestKind::kLeave, fixture::kNode, 1, Bytes(64, 1), known_key()));
+  for (std::uint16_t length : {std::uint16_t{0}, std::uint16_t{8}, std::uint16_t{63},
+                               std::uint16_t{65}, std::uint16_t{0xffff}}) {
+    wire[14] = static_cast<std::uint8_t>(length >> 8);
+    wire[15] = static_cast<std::uint8_t>(length);
+    EXPECT_EQ(parse_request(wire).error(), RequestError::kMalformedBody) << length;
+  }
 }
 
 // Counter 0 is never sent, and one above INT64_MAX could not be stored: both refused before the

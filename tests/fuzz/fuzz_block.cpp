@@ -40,8 +40,7 @@ void check_refused(const ledger::BlockError& e, ByteView input) {
   if (e.code == Code::kBadTransaction) {
     const std::size_t count = (std::size_t{input[kCountAt]} << 8) | input[kCountAt + 1];
     KMCHAIN_FUZZ_ASSERT(e.transaction < count);
-    const std::size_t op_at = ledger::kBlockBytesMin + e.transaction * ledger::kTransactionBytes;
-    KMCHAIN_FUZZ_ASSERT(!ledger::is_operation(input[op_at]));
+    KMCHAIN_FUZZ_ASSERT(e.transaction_error != ledger::SignedTxError::kWrongLength);
   }
 }
 
@@ -58,10 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Second pass with the root the chunks would need.
   if (size < ledger::kBlockBytesMin || size > limits::kBlockBytesMax) return 0;
-  const std::size_t body = size - ledger::kBlockBytesMin;
+  // The envelopes as their consent flags size them (offset 60 of each).
   std::vector<ByteView> chunks;
-  for (std::size_t at = 0; at + ledger::kTransactionBytes <= body; at += ledger::kTransactionBytes)
-    chunks.push_back(input.subspan(ledger::kBlockBytesMin + at, ledger::kTransactionBytes));
+  for (std::size_t at = ledger::kBlockBytesMin; at + ledger::kSignedTransactionBytes <= size;) {
+    const std::size_t n = input[at + 60] == 1 ? ledger::kSignedTransactionWithConsentBytes
+                                              : ledger::kSignedTransactionBytes;
+    if (at + n > size) break;
+    chunks.push_back(input.subspan(at, n));
+    at += n;
+  }
   const ledger::Hash256 root = ledger::merkle_root(chunks);
   Bytes patched(data, data + size);
   for (std::size_t i = 0; i < root.size(); ++i)

@@ -35,8 +35,9 @@ void check_accepted(const consensus::Message& message, ByteView input) {
       (void)ledger::verify_vote(*key, f.chain_id, *v);
   } else if (const auto* c = std::get_if<consensus::CommitMessage>(&message)) {
     (void)ledger::verify_commit(f.genesis, c->block, c->certificate);
-  } else if (std::holds_alternative<ledger::Transaction>(message)) {
-    KMCHAIN_FUZZ_ASSERT(body.size() == ledger::kTransactionBytes);
+  } else if (const auto* t = std::get_if<ledger::SignedTransaction>(&message)) {
+    KMCHAIN_FUZZ_ASSERT(body.size() == ledger::encoded_size(*t));
+    KMCHAIN_FUZZ_ASSERT(fuzz::same_bytes(ledger::encode(*t), body));
   } else {
     KMCHAIN_FUZZ_ASSERT(body.size() == 8);
   }
@@ -67,7 +68,7 @@ void check_refused(const consensus::MessageError& e, ByteView input) {
       break;
     case 4:
       KMCHAIN_FUZZ_ASSERT(e.code == MessageErrorCode::kBadTransaction);
-      KMCHAIN_FUZZ_ASSERT(!ledger::decode_transaction(body));
+      KMCHAIN_FUZZ_ASSERT(!ledger::decode_signed_transaction(body));
       break;
     case 5:
       KMCHAIN_FUZZ_ASSERT(e.code == MessageErrorCode::kBadSyncRequest);

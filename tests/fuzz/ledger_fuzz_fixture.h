@@ -76,6 +76,17 @@ inline ledger::Transaction sample_transaction(std::uint32_t i) {
   return tx;
 }
 
+// sample_transaction(i) signed by its home gateway (node ids of gateway 1), a leave with a
+// consent-sized signature.
+inline ledger::SignedTransaction sample_signed_transaction(std::uint32_t i) {
+  const ledger::Transaction tx = sample_transaction(i);
+  std::optional<crypto::Ed25519Signature> consent;
+  if (tx.op == ledger::Operation::kLeave)
+    consent = ledger_key(0).sign(ledger::leave_consent_bytes(ledger_fixture().chain_id, tx.node));
+  return ledger::sign_transaction(ledger_key(1), ledger_fixture().chain_id, GatewayId{1}, tx,
+                                  consent);
+}
+
 inline ledger::Block sample_block(std::uint64_t height, std::uint32_t transactions) {
   ledger::BlockHeader h;
   h.height = Height{height};
@@ -83,9 +94,9 @@ inline ledger::Block sample_block(std::uint64_t height, std::uint32_t transactio
   h.state_hash.fill(0x5a);
   h.proposer = GatewayId{static_cast<std::uint16_t>(height % kLedgerValidators)};
   h.timestamp_ms = 1700000000000 + height * 1000;
-  std::vector<ledger::Transaction> txs;
+  std::vector<ledger::SignedTransaction> txs;
   for (std::uint32_t i = 0; i < transactions; ++i)
-    txs.push_back(sample_transaction(i));
+    txs.push_back(sample_signed_transaction(i));
   return ledger::make_block(h, std::move(txs));
 }
 

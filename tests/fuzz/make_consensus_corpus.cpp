@@ -227,8 +227,8 @@ int main(int argc, char** argv) {
   write_seed(msg_dir, "commit-sample",
              encode_message(consensus::CommitMessage{
                  proposed, fuzz::sample_certificate(5, 1, hash, {0, 1, 2, 3})}));
-  write_seed(msg_dir, "transaction-0", encode_message(fuzz::sample_transaction(0)));
-  write_seed(msg_dir, "transaction-5", encode_message(fuzz::sample_transaction(5)));
+  write_seed(msg_dir, "transaction-0", encode_message(fuzz::sample_signed_transaction(0)));
+  write_seed(msg_dir, "transaction-5", encode_message(fuzz::sample_signed_transaction(5)));
   write_seed(msg_dir, "sync-request-1", encode_message(consensus::SyncRequest{Height{1}}));
   const Bytes unknown{6, 0, 0, 0, 0, 0, 0, 0, 1};
   write_seed(msg_dir, "unknown-kind-6", unknown);

@@ -28,6 +28,12 @@ int main(int argc, char** argv) {
   encoded_tx[0] = 4;
   write_seed(tx_dir, "unknown-operation", encoded_tx);
   write_seed(tx_dir, "truncated-56", ByteView(encoded_tx).first(56));
+  // Signed envelopes: a join, a leave with its consent.
+  for (std::uint32_t i = 0; i < 2; ++i) {
+    const auto stx = fuzz::sample_signed_transaction(i);
+    write_seed(tx_dir, std::string("signed-") + ledger::to_string(stx.transaction.op),
+               ledger::encode(stx));
+  }
 
   // Blocks: empty, one, three and nine transactions; a wrong root; a bad transaction.
   const fs::path block_dir = *root / "fuzz_block";
@@ -39,7 +45,7 @@ int main(int argc, char** argv) {
   block[41] ^= 1;  // the transactions root
   write_seed(block_dir, "root-mismatch", block);
   block = ledger::encode(fuzz::sample_block(2, 3));
-  block[ledger::kBlockBytesMin + ledger::kTransactionBytes] = 0;  // transaction 1's operation
+  block[ledger::kBlockBytesMin + ledger::kSignedTransactionBytes] = 0;  // transaction 1's version
   write_seed(block_dir, "bad-transaction-1", block);
 
   // Votes of both types for a block and for nil, and proposals with and without a valid round.

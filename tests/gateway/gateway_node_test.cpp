@@ -278,6 +278,45 @@ TEST(GatewayNode, AnEvictedDevicesRecordsAreRefusedAsSoonAsTheEvictionIsApplied)
   EXPECT_GE(cluster.device(c).agent->stats().d2d_errors.at("sender removed"), 1u);
 }
 
+// Another gateway's operator only asks: alone (one gateway of four) nothing happens but the
+// request on the ledger; a second gateway asking makes more than a third, and the device goes.
+// Asking twice is one request. The home gateway's own view of its device is never bypassed.
+TEST(GatewayNode, AnotherGatewaysEvictionIsARequestUntilMoreThanAThirdAsk) {
+  SystemCluster cluster(quiet(4));
+  const std::size_t d = keyed_device(cluster, 1);
+  ASSERT_TRUE(keyed(cluster, d));
+  const NodeId node = *cluster.device(d).agent->node();
+  ASSERT_TRUE(cluster.evict(0, node));
+  const auto first = cluster.last_eviction();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(first->by_home);
+  EXPECT_EQ(first->asked_by, std::vector<GatewayId>{GatewayId{0}});
+  EXPECT_EQ(first->power, 1u);
+  EXPECT_EQ(first->power_needed, 2u);
+  ASSERT_TRUE(cluster.run_until(
+      [&] { return cluster.gateway(1).node->replica().state().eviction_requests().contains(node); },
+      20'000));
+  cluster.run_until(cluster.now_ms() + 2'000);
+  EXPECT_NE(cluster.gateway(1).node->replica().state().table().find_member(node), nullptr);
+  EXPECT_FALSE(cluster.checker().removed_at(node).has_value());
+  EXPECT_EQ(cluster.gateway(0).node->pending().size(), 0u);  // its request is final
+  // Asked again: nothing new.
+  ASSERT_TRUE(cluster.evict(0, node));
+  ASSERT_TRUE(cluster.last_eviction().has_value());
+  EXPECT_TRUE(cluster.last_eviction()->already_asked);
+  EXPECT_EQ(cluster.gateway(0).node->pending().size(), 0u);
+  // A second gateway: in effect.
+  ASSERT_TRUE(cluster.evict(2, node));
+  ASSERT_TRUE(cluster.run_until(
+      [&] {
+        return cluster.checker().removed_at(node).has_value() &&
+               cluster.gateway(3).node->replica().state().table().find_member(node) == nullptr;
+      },
+      20'000));
+  EXPECT_TRUE(cluster.gateway(3).node->replica().state().eviction_requests().empty());
+  expect_clean(cluster);
+}
+
 // The lost join: the device is accepted while the other gateways are down, its gateway
 // restarts (the transaction was in its mempool only), the others come back.
 TEST(GatewayNode, AnAcknowledgedJoinSurvivesARestartBeforeAnyPeerHeardOfIt) {
@@ -393,18 +432,19 @@ TEST(GatewayNode, APendingEvictionSurvivesARestartAndIsGossipedUntilFinal) {
   const std::size_t d = keyed_device(cluster, 1);
   ASSERT_TRUE(keyed(cluster, d));
   const NodeId node = *cluster.device(d).agent->node();
-  for (std::size_t g = 1; g < 4; ++g)
+  // Its home gateway (1) evicts it alone, while the others are down.
+  for (std::size_t g : {0u, 2u, 3u})
     cluster.crash_gateway(g);
-  ASSERT_TRUE(cluster.evict(0, node));
-  cluster.crash_gateway(0);
-  cluster.restart_gateway(0);
-  ASSERT_NE(cluster.gateway(0).node->pending().find(node, ledger::Operation::kEvict), nullptr);
-  for (std::size_t g = 1; g < 4; ++g)
+  ASSERT_TRUE(cluster.evict(1, node));
+  cluster.crash_gateway(1);
+  cluster.restart_gateway(1);
+  ASSERT_NE(cluster.gateway(1).node->pending().find(node, ledger::Operation::kEvict), nullptr);
+  for (std::size_t g : {0u, 2u, 3u})
     cluster.restart_gateway(g);
   ASSERT_TRUE(cluster.run_until(
       [&] {
         return cluster.checker().removed_at(node).has_value() &&
-               cluster.gateway(0).node->pending().size() == 0;
+               cluster.gateway(1).node->pending().size() == 0;
       },
       30'000));
   expect_clean(cluster);

@@ -44,9 +44,9 @@ std::vector<StoredBlock> make_chain(const Hash256& chain_id, std::size_t n) {
     header.state_hash = counting_hash(static_cast<std::uint8_t>(i));
     header.proposer = GatewayId{static_cast<std::uint16_t>(i % 4)};
     header.timestamp_ms = kGenesisTimeMs + 1000 * i;
-    std::vector<ledger::Transaction> txs;
+    std::vector<ledger::SignedTransaction> txs;
     for (std::size_t t = 0; t < i % 4; ++t)
-      txs.push_back(numbered_tx(static_cast<std::uint32_t>(10 * i + t)));
+      txs.push_back(numbered_signed_tx(static_cast<std::uint32_t>(10 * i + t)));
     ledger::Block block = ledger::make_block(header, std::move(txs));
     const Hash256 hash = ledger::block_hash(block);
     ledger::CommitCertificate certificate =

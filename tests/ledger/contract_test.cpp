@@ -1,10 +1,12 @@
-// The contract's rules, one test per rule, and the determinism of apply(): gateways that apply
-// the same transactions in the same order reach the same state hash.
+// The contract's rules, one test per rule (who may make a change among them: the home gateway,
+// the device's consent, the signature, the power that evicts), and the determinism of apply():
+// gateways that apply the same transactions in the same order reach the same state hash.
 #include "ledger/contract.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <set>
 #include <vector>
 
 #include "base/limits.h"
@@ -14,13 +16,20 @@
 namespace kmchain::ledger {
 namespace {
 
+using fixture::from_home;
 using fixture::join_tx;
+using fixture::make_genesis;
 using fixture::node_of;
 using fixture::removal_tx;
+using fixture::signed_as;
+using fixture::state_of;
 
+// `tx` from its home gateway (from gateway 0 when its range is no gateway's) is refused.
 void expect_rejected(const LedgerState& state, const Transaction& tx, Rejection why) {
   const auto before = state.state_hash();
-  auto verdict = check(state, tx);
+  const GatewayId home = origin_of(tx.node);
+  auto verdict =
+      check(state, signed_as(state, tx, state.consortium().find(home) ? home : GatewayId{0}));
   ASSERT_FALSE(verdict.ok());
   EXPECT_EQ(verdict.error(), why) << to_string(verdict.error());
   EXPECT_EQ(state.state_hash(), before);
@@ -34,16 +43,16 @@ class Contract : public ::testing::Test {
   }
   void join(NodeId node, std::uint32_t c) {
     const Transaction tx = join_tx(state_, node, c);
-    ASSERT_TRUE(check(state_, tx).ok());
-    apply(state_, tx);
+    ASSERT_TRUE(check(state_, from_home(state_, tx)).ok());
+    apply(state_, from_home(state_, tx));
   }
-  LedgerState state_{3};
+  LedgerState state_ = state_of(3);
 };
 
 TEST_F(Contract, JoinWithTheAssignedSetPasses) {
   const Transaction tx = join_tx(state_, node_of(1, 1), 100);
-  EXPECT_TRUE(check(state_, tx).ok());
-  const auto steps = apply(state_, tx);
+  EXPECT_TRUE(check(state_, from_home(state_, tx)).ok());
+  const auto steps = apply(state_, from_home(state_, tx));
   ASSERT_EQ(steps.size(), 1u);
   EXPECT_EQ(steps[0].kind, keys::StepKind::kPlace);
   EXPECT_EQ(steps[0].set, tx.set);
@@ -73,7 +82,7 @@ TEST_F(Contract, NodeIdOfNoGatewayIsRefused) {
 TEST_F(Contract, NodeIdsAndCommitmentsAreNeverReused) {
   const NodeId gone = node_of(0, 4);
   const Commitment gone_commitment = *state_.commitment_of(gone);
-  apply(state_, removal_tx(state_, gone, Operation::kLeave));
+  apply(state_, from_home(state_, removal_tx(state_, gone, Operation::kLeave)));
   expect_rejected(state_, join_tx(state_, gone, 200), Rejection::kNodeIdUsed);
   Transaction reuse = join_tx(state_, node_of(0, 20), 0);
   reuse.commitment = gone_commitment;
@@ -98,10 +107,16 @@ TEST_F(Contract, RemovalsMustMatchTheMemberRecord) {
     expect_rejected(state_, wrong_set, Rejection::kSetMismatch);
     Transaction wrong_commitment = removal_tx(state_, member, op);
     wrong_commitment.commitment[5] ^= 1;
-    expect_rejected(state_, wrong_commitment, Rejection::kCommitmentMismatch);
-    EXPECT_TRUE(check(state_, removal_tx(state_, member, op)).ok());
+    // A leave's consent is checked against the commitment it names: no device signs for it.
+    expect_rejected(
+        state_, wrong_commitment,
+        op == Operation::kLeave ? Rejection::kNoConsent : Rejection::kCommitmentMismatch);
+    EXPECT_EQ(check_rules(state_, wrong_commitment, GatewayId{0}).error(),
+              Rejection::kCommitmentMismatch);
+    EXPECT_TRUE(check(state_, from_home(state_, removal_tx(state_, member, op))).ok());
   }
-  const auto steps = apply(state_, removal_tx(state_, member, Operation::kEvict));
+  const auto steps =
+      apply(state_, from_home(state_, removal_tx(state_, member, Operation::kEvict)));
   ASSERT_FALSE(steps.empty());
   EXPECT_EQ(steps[0].kind, keys::StepKind::kRemove);
   EXPECT_EQ(steps[0].cause, keys::Cause::kEvict);
@@ -110,8 +125,120 @@ TEST_F(Contract, RemovalsMustMatchTheMemberRecord) {
   // Once gone, the node can be removed no more.
   expect_rejected(
       state_,
-      Transaction{Operation::kLeave, member, SetId{0}, Commitment{}, fixture::refresh_key_of(3)},
+      Transaction{Operation::kEvict, member, SetId{0}, Commitment{}, fixture::refresh_key_of(3)},
       Rejection::kNotMember);
+}
+
+// Who may make a change. Three gateways of power 1: evicting another gateway's device takes two
+// of them (more than a third of the power), its home alone evicts at once.
+TEST_F(Contract, JoinsAndLeavesComeFromTheHomeGatewayOnly) {
+  const Transaction join = join_tx(state_, node_of(1, 1), 100);
+  EXPECT_EQ(check(state_, signed_as(state_, join, GatewayId{0})).error(), Rejection::kNotHome);
+  EXPECT_EQ(check(state_, signed_as(state_, join, GatewayId{2})).error(), Rejection::kNotHome);
+  EXPECT_TRUE(check(state_, signed_as(state_, join, GatewayId{1})).ok());
+  const Transaction leave = removal_tx(state_, node_of(0, 2), Operation::kLeave);
+  EXPECT_EQ(check(state_, signed_as(state_, leave, GatewayId{1})).error(), Rejection::kNotHome);
+  EXPECT_TRUE(check(state_, signed_as(state_, leave, GatewayId{0})).ok());
+}
+
+TEST_F(Contract, ALeaveCarriesItsDevicesConsentAndNothingElseCarriesOne) {
+  const Transaction leave = removal_tx(state_, node_of(0, 2), Operation::kLeave);
+  const Hash256 chain_id = state_.consortium().chain_id;
+  const auto key = fixture::validator_key(0);
+  EXPECT_EQ(check(state_, sign_transaction(key, chain_id, GatewayId{0}, leave)).error(),
+            Rejection::kNoConsent);
+  // Another device's consent, or this device's for another node, is no consent.
+  const auto other =
+      fixture::device_key_of_number(3).sign(leave_consent_bytes(chain_id, leave.node));
+  EXPECT_EQ(check(state_, sign_transaction(key, chain_id, GatewayId{0}, leave, other)).error(),
+            Rejection::kNoConsent);
+  const auto elsewhere =
+      fixture::device_key_of_number(2).sign(leave_consent_bytes(chain_id, node_of(0, 3)));
+  EXPECT_EQ(check(state_, sign_transaction(key, chain_id, GatewayId{0}, leave, elsewhere)).error(),
+            Rejection::kNoConsent);
+  const auto consent =
+      fixture::device_key_of_number(2).sign(leave_consent_bytes(chain_id, leave.node));
+  EXPECT_TRUE(check(state_, sign_transaction(key, chain_id, GatewayId{0}, leave, consent)).ok());
+  const Transaction evict = removal_tx(state_, node_of(0, 2), Operation::kEvict);
+  EXPECT_EQ(check(state_, sign_transaction(key, chain_id, GatewayId{0}, evict, consent)).error(),
+            Rejection::kUnexpectedConsent);
+}
+
+TEST_F(Contract, AnEnvelopeNotSignedByItsSubmitterForThisChainIsRefused) {
+  const Transaction join = join_tx(state_, node_of(1, 1), 100);
+  const Hash256 chain_id = state_.consortium().chain_id;
+  // Gateway 2's key under gateway 1's name: forged.
+  EXPECT_EQ(check(state_, sign_transaction(fixture::validator_key(2), chain_id, GatewayId{1}, join))
+                .error(),
+            Rejection::kBadSignature);
+  // Gateway 1's own signature, for another consortium.
+  const Hash256 other = make_genesis({1, 1, 1}, "another").chain_id();
+  EXPECT_EQ(
+      check(state_, sign_transaction(fixture::validator_key(1), other, GatewayId{1}, join)).error(),
+      Rejection::kBadSignature);
+  // A submitter that is no gateway.
+  EXPECT_EQ(check(state_, sign_transaction(fixture::validator_key(7), chain_id, GatewayId{7}, join))
+                .error(),
+            Rejection::kUnknownSubmitter);
+  // A changed body under the signature.
+  SignedTransaction changed = signed_as(state_, join, GatewayId{1});
+  changed.transaction.refresh_key = fixture::refresh_key_of(9);
+  EXPECT_EQ(check(state_, changed).error(), Rejection::kBadSignature);
+}
+
+TEST_F(Contract, AnotherGatewaysEvictionTakesEffectOnlyWithMoreThanAThirdOfThePower) {
+  const NodeId node = node_of(0, 4);
+  const Transaction evict = removal_tx(state_, node, Operation::kEvict);
+  // Gateway 1 asks: recorded, not in effect (1 of 3 is not more than a third).
+  const auto first = signed_as(state_, evict, GatewayId{1});
+  ASSERT_TRUE(check(state_, first).ok());
+  const auto before = state_.state_hash();
+  EXPECT_TRUE(apply(state_, first).empty());
+  EXPECT_NE(state_.state_hash(), before);  // the request is part of the state
+  EXPECT_NE(state_.table().find_member(node), nullptr);
+  EXPECT_EQ(state_.eviction_requested_by(node), std::set<GatewayId>{GatewayId{1}});
+  EXPECT_EQ(state_.eviction_power(node), 1u);
+  // Asking twice, even with another refresh key, is refused.
+  Transaction again = evict;
+  again.refresh_key = fixture::refresh_key_of(7);
+  EXPECT_EQ(check(state_, signed_as(state_, again, GatewayId{1})).error(),
+            Rejection::kAlreadyAsked);
+  EXPECT_EQ(check(state_, first).error(), Rejection::kAlreadyAsked);  // a replay
+  // Gateway 2 asks too: 2 of 3, in effect.
+  const auto steps = apply(state_, signed_as(state_, evict, GatewayId{2}));
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps[0].cause, keys::Cause::kEvict);
+  EXPECT_EQ(state_.table().find_member(node), nullptr);
+  EXPECT_TRUE(state_.eviction_requests().empty());
+  const HistoryEntry& last = state_.history().back();
+  EXPECT_EQ(last.transaction.node, node);
+  EXPECT_EQ(last.requested_by, (std::vector<GatewayId>{GatewayId{1}, GatewayId{2}}));
+  // The home gateway needs nobody.
+  const NodeId other = node_of(0, 5);
+  EXPECT_FALSE(
+      apply(state_, signed_as(state_, removal_tx(state_, other, Operation::kEvict), GatewayId{0}))
+          .empty());
+  EXPECT_EQ(state_.table().find_member(other), nullptr);
+}
+
+TEST(ContractPowers, EvictionPowerIsWeighedNotCounted) {
+  // Powers 5, 1, 1, 1 (total 8): gateway 0 alone is more than a third; gateways 1-3 together
+  // (3 of 8) are too, any two of them (2 of 8) are not.
+  LedgerState state(make_genesis({5, 1, 1, 1}));
+  const NodeId node = node_of(1, 1);
+  apply(state, from_home(state, join_tx(state, node, 1)));
+  const NodeId node3 = node_of(3, 1);
+  apply(state, from_home(state, join_tx(state, node3, 2)));
+  // Node of gateway 3, asked by gateways 1 and 2: 2 of 8, pending.
+  const Transaction evict3 = removal_tx(state, node3, Operation::kEvict);
+  EXPECT_TRUE(apply(state, signed_as(state, evict3, GatewayId{1})).empty());
+  EXPECT_TRUE(apply(state, signed_as(state, evict3, GatewayId{2})).empty());
+  EXPECT_NE(state.table().find_member(node3), nullptr);
+  // Gateway 0 alone (5 of 8) evicts gateway 1's device.
+  EXPECT_FALSE(
+      apply(state, signed_as(state, removal_tx(state, node, Operation::kEvict), GatewayId{0}))
+          .empty());
+  EXPECT_EQ(state.table().find_member(node), nullptr);
 }
 
 TEST_F(Contract, HistoryRecordsEveryTransactionWithItsPositions) {
@@ -127,10 +254,10 @@ TEST_F(Contract, HistoryRecordsEveryTransactionWithItsPositions) {
 
 TEST_F(Contract, EveryApplyChangesTheStateHash) {
   auto before = state_.state_hash();
-  apply(state_, join_tx(state_, node_of(2, 1), 500));
+  apply(state_, from_home(state_, join_tx(state_, node_of(2, 1), 500)));
   auto after_join = state_.state_hash();
   EXPECT_NE(before, after_join);
-  apply(state_, removal_tx(state_, node_of(2, 1), Operation::kLeave));
+  apply(state_, from_home(state_, removal_tx(state_, node_of(2, 1), Operation::kLeave)));
   EXPECT_NE(state_.state_hash(), after_join);
   EXPECT_NE(state_.state_hash(), before);  // history differs even if the table is back
 }
@@ -141,8 +268,8 @@ TEST_F(Contract, EveryApplyChangesTheStateHash) {
 RC_GTEST_PROP(ContractProperty, ReplicasAgreeAndShapeHolds, (std::uint64_t seed)) {
   crypto::DeterministicRng rng(seed);
   const std::size_t gateways = 1 + rng.uniform(4);
-  LedgerState a(gateways);
-  LedgerState b(gateways);
+  LedgerState a = state_of(gateways);
+  LedgerState b = state_of(gateways);
   std::vector<std::uint32_t> counters(gateways, 0);
   std::vector<NodeId> members;
   std::uint32_t commitments = 0;
@@ -161,15 +288,15 @@ RC_GTEST_PROP(ContractProperty, ReplicasAgreeAndShapeHolds, (std::uint64_t seed)
       tx = removal_tx(a, node, roll < 80 ? Operation::kLeave : Operation::kEvict);
       if (roll >= 95) tx.commitment[0] ^= 0xff;  // sometimes forged
     }
-    const auto va = check(a, tx);
-    const auto vb = check(b, tx);
+    const auto va = check(a, from_home(a, tx));
+    const auto vb = check(b, from_home(b, tx));
     RC_ASSERT(va.ok() == vb.ok());
     if (!va.ok()) {
       RC_ASSERT(va.error() == vb.error());
       continue;
     }
-    apply(a, tx);
-    apply(b, tx);
+    apply(a, from_home(a, tx));
+    apply(b, from_home(b, tx));
     RC_ASSERT(a.state_hash() == b.state_hash());
     if (tx.op == Operation::kJoin) {
       members.push_back(tx.node);
@@ -185,7 +312,7 @@ RC_GTEST_PROP(ContractProperty, ReplicasAgreeAndShapeHolds, (std::uint64_t seed)
     }
   }
   if (!members.empty()) {
-    apply(b, removal_tx(b, members.front(), Operation::kLeave));
+    apply(b, from_home(b, removal_tx(b, members.front(), Operation::kLeave)));
     RC_ASSERT(a.state_hash() != b.state_hash());
   }
 }

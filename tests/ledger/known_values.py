@@ -65,15 +65,6 @@ t3 = tx(3, 0xFFFFFFFE, 0xFF000001, 0x80, 0xA0)
 print("tx", t1.hex())
 print("tx hash", sha256(b"kmchain/v1/tx" + t1).hex())
 
-# block_test.cpp: height 7, previous a0.., state c0.., proposer 3, 1700000000000 ms.
-root = mth([t1, t2, t3])
-header = (struct.pack(">BQ", 1, 7) + counting(0xA0, 32) + root + counting(0xC0, 32) +
-          struct.pack(">HQ", 3, 1700000000000))
-block_hash = sha256(b"kmchain/v1/block" + header)
-print("transactions root", root.hex())
-print("header", header.hex())
-print("block hash", block_hash.hex())
-
 # genesis_test.cpp: "kmchain-test", 1700000000000 ms, four validators of power 1.
 name = b"kmchain-test"
 genesis = struct.pack(">BB", 1, len(name)) + name + struct.pack(">QH", 1700000000000, 4)
@@ -82,6 +73,40 @@ for i in range(4):
 chain_id = sha256(b"kmchain/v1/genesis" + genesis)
 print("genesis", genesis.hex())
 print("chain id", chain_id.hex())
+
+# signed_transaction_test.cpp: the three samples signed by gateways 1, 2 and 3 for the
+# genesis above; the leave carries the consent of the device whose code key has seed 0x42 * 32.
+device_seed = bytes([0x42]) * 32
+device = Ed25519PrivateKey.from_private_bytes(device_seed)
+device_public = device.public_key().public_bytes(serialization.Encoding.Raw,
+                                                serialization.PublicFormat.Raw)
+
+
+def envelope(submitter, body, consent):
+    signed = struct.pack(">BH", 1, submitter) + body
+    signed += (b"\x01" + consent) if consent else b"\x00"
+    return signed + sign(submitter, b"kmchain/v1/submission" + chain_id + signed)
+
+
+consent = device.sign(b"kmchain/v1/leave" + chain_id + t2[1:5])
+s1 = envelope(1, t1, None)
+s2 = envelope(2, t2, consent)
+s3 = envelope(3, t3, None)
+print("device public key", device_public.hex())
+print("leave consent", consent.hex())
+print("signed tx 1", s1.hex())
+print("signed tx 2", s2.hex())
+print("signed tx hash 1", sha256(b"kmchain/v1/tx" + s1).hex())
+
+# block_test.cpp (version 2): height 7, previous a0.., state c0.., proposer 3, 1700000000000 ms,
+# over the three signed samples.
+root = mth([s1, s2, s3])
+header = (struct.pack(">BQ", 2, 7) + counting(0xA0, 32) + root + counting(0xC0, 32) +
+          struct.pack(">HQ", 3, 1700000000000))
+block_hash = sha256(b"kmchain/v1/block" + header)
+print("transactions root", root.hex())
+print("header", header.hex())
+print("block hash", block_hash.hex())
 
 # vote_test.cpp: validator 1's precommit for the sample block at height 7, round 2.
 vote = b"kmchain/v1/vote" + chain_id + struct.pack(">BQIB", 2, 7, 2, 1) + block_hash + struct.pack(">H", 1)

@@ -20,6 +20,7 @@
 #include "ledger/block.h"
 #include "ledger/certificate.h"
 #include "ledger/genesis.h"
+#include "ledger/signed_transaction.h"
 #include "ledger/transaction.h"
 #include "ledger/vote.h"
 #include "support/counting.h"
@@ -57,26 +58,6 @@ inline Transaction numbered_tx(std::uint32_t i) {
                  static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(i * 7));
 }
 
-// Height 7, previous hash a0.., state hash c0.., proposer 3, 1700000000000 ms; no root yet.
-inline BlockHeader sample_header() {
-  BlockHeader h;
-  h.height = Height{7};
-  h.previous_hash = counting_hash(0xa0);
-  h.state_hash = counting_hash(0xc0);
-  h.proposer = GatewayId{3};
-  h.timestamp_ms = 1700000000000;
-  return h;
-}
-
-// sample_header() with `count` transactions: the three samples first, then numbered ones.
-inline Block sample_block(std::size_t count = 3) {
-  std::vector<Transaction> txs;
-  for (std::size_t i = 0; i < count; ++i) {
-    txs.push_back(i < 3 ? sample_tx(i) : numbered_tx(static_cast<std::uint32_t>(i)));
-  }
-  return make_block(sample_header(), std::move(txs));
-}
-
 // Validator i's key: the Ed25519 seed of 32 bytes (i + 1) (known_values.py uses the same).
 inline crypto::Ed25519KeyPair validator_key(std::uint16_t i) {
   std::array<std::uint8_t, 32> seed{};
@@ -97,6 +78,52 @@ inline Genesis make_genesis(const std::vector<std::uint64_t>& powers,
         Validator{GatewayId{index}, validator_key(index).public_key(), powers[i]});
   }
   return g;
+}
+
+// The device key of the sample leave's consent: seed 0x42 * 32 (known_values.py).
+inline crypto::Ed25519KeyPair sample_device_key() {
+  std::array<std::uint8_t, 32> seed{};
+  seed.fill(0x42);
+  return crypto::Ed25519KeyPair::from_seed(
+      crypto::Secret256(std::span<const std::uint8_t, 32>(seed)));
+}
+
+// sample_tx(which) signed by gateway which % 3 + 1 for make_genesis({1, 1, 1, 1}); the leave
+// (which % 3 == 1) with the consent of sample_device_key().
+inline SignedTransaction sample_signed_tx(std::size_t which = 0) {
+  const Hash256 chain_id = make_genesis({1, 1, 1, 1}).chain_id();
+  const auto submitter = static_cast<std::uint16_t>(which % 3 + 1);
+  const Transaction tx = sample_tx(which);
+  std::optional<crypto::Ed25519Signature> consent;
+  if (tx.op == Operation::kLeave)
+    consent = sample_device_key().sign(leave_consent_bytes(chain_id, tx.node));
+  return sign_transaction(validator_key(submitter), chain_id, GatewayId{submitter}, tx, consent);
+}
+
+// numbered_tx(i) signed by gateway 1 (no consent, even for a leave: for the codecs only).
+inline SignedTransaction numbered_signed_tx(std::uint32_t i) {
+  return sign_transaction(validator_key(1), make_genesis({1, 1, 1, 1}).chain_id(), GatewayId{1},
+                          numbered_tx(i));
+}
+
+// Height 7, previous hash a0.., state hash c0.., proposer 3, 1700000000000 ms; no root yet.
+inline BlockHeader sample_header() {
+  BlockHeader h;
+  h.height = Height{7};
+  h.previous_hash = counting_hash(0xa0);
+  h.state_hash = counting_hash(0xc0);
+  h.proposer = GatewayId{3};
+  h.timestamp_ms = 1700000000000;
+  return h;
+}
+
+// sample_header() with `count` signed transactions: the three samples first, then numbered ones.
+inline Block sample_block(std::size_t count = 3) {
+  std::vector<SignedTransaction> txs;
+  for (std::size_t i = 0; i < count; ++i) {
+    txs.push_back(i < 3 ? sample_signed_tx(i) : numbered_signed_tx(static_cast<std::uint32_t>(i)));
+  }
+  return make_block(sample_header(), std::move(txs));
 }
 
 // A certificate for (height, round, block) signed by `signers` (in the order given), each with

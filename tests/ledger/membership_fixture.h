@@ -1,13 +1,19 @@
-// Helpers for the contract and mempool suites: node ids in a gateway's range, and join and
-// removal transactions built from a ledger state the way a gateway builds them.
+// Helpers for the contract and mempool suites: node ids in a gateway's range, device commitments
+// that are real code keys (so a leave can carry the device's consent), and join and removal
+// transactions built from a ledger state the way a gateway builds them, signed as a gateway
+// would sign them.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
+#include <optional>
 
 #include "ledger/contract.h"
 #include "ledger/ledger_state.h"
+#include "ledger/signed_transaction.h"
+#include "ledger_fixture.h"
 
 namespace kmchain::ledger::fixture {
 
@@ -15,13 +21,27 @@ inline NodeId node_of(std::uint16_t gateway, std::uint32_t counter) {
   return NodeId{(static_cast<std::uint32_t>(gateway) << 24) | counter};
 }
 
-// A distinct commitment per n.
-inline Commitment commitment_of_number(std::uint32_t n) {
-  Commitment c{};
+// Device n's code key: seed n (big-endian) || 0xc0..., and the commitment it makes.
+inline crypto::Ed25519KeyPair device_key_of_number(std::uint32_t n) {
+  std::array<std::uint8_t, 32> seed{};
   for (std::size_t i = 0; i < 4; ++i)
-    c[i] = static_cast<std::uint8_t>(n >> (24 - 8 * i));
-  c[31] = 0xc0;
-  return c;
+    seed[i] = static_cast<std::uint8_t>(n >> (24 - 8 * i));
+  seed[31] = 0xc0;
+  return crypto::Ed25519KeyPair::from_seed(
+      crypto::Secret256(std::span<const std::uint8_t, 32>(seed)));
+}
+
+// The device keys behind the commitments the fixture made, to sign a leave's consent.
+inline std::map<Commitment, crypto::Ed25519KeyPair>& device_keys() {
+  static std::map<Commitment, crypto::Ed25519KeyPair> keys;
+  return keys;
+}
+
+// A distinct commitment per n: device n's public key.
+inline Commitment commitment_of_number(std::uint32_t n) {
+  const crypto::Ed25519KeyPair key = device_key_of_number(n);
+  device_keys().insert_or_assign(key.public_key(), key);
+  return key.public_key();
 }
 
 inline crypto::Key128 refresh_key_of(std::uint8_t seed) {
@@ -46,6 +66,34 @@ inline Transaction removal_tx(const LedgerState& state, NodeId node, Operation o
   EXPECT_NE(c, nullptr);
   return Transaction{op, node, member ? member->set : SetId{}, c ? *c : Commitment{},
                      refresh_key_of(2)};
+}
+
+// The device's consent to leave as tx.node, if the fixture made its commitment.
+inline std::optional<crypto::Ed25519Signature> consent_for(const LedgerState& state,
+                                                           const Transaction& tx) {
+  auto it = device_keys().find(tx.commitment);
+  if (it == device_keys().end()) return std::nullopt;
+  return it->second.sign(leave_consent_bytes(state.consortium().chain_id, tx.node));
+}
+
+// `tx` signed by gateway `submitter` for the state's consortium; a leave with its device's
+// consent.
+inline SignedTransaction signed_as(const LedgerState& state, const Transaction& tx,
+                                   GatewayId submitter) {
+  std::optional<crypto::Ed25519Signature> consent;
+  if (tx.op == Operation::kLeave) consent = consent_for(state, tx);
+  return sign_transaction(validator_key(submitter.value()), state.consortium().chain_id, submitter,
+                          tx, consent);
+}
+
+// `tx` as its node's home gateway submits it.
+inline SignedTransaction from_home(const LedgerState& state, const Transaction& tx) {
+  return signed_as(state, tx, origin_of(tx.node));
+}
+
+// A state of `gateways` gateways of power 1 (make_genesis).
+inline LedgerState state_of(std::size_t gateways) {
+  return LedgerState(make_genesis(std::vector<std::uint64_t>(gateways, 1)));
 }
 
 }  // namespace kmchain::ledger::fixture

@@ -136,17 +136,15 @@ TEST(Merkle, OrderMatters) {
   EXPECT_NE(root_of(ab), root_of(ba));
 }
 
-// The transactions root is the tree over the 57-byte encodings (known_values.py: root3).
+// The transactions root is the tree over the signed envelopes' encodings (known_values.py).
 TEST(Merkle, TransactionsRootOfTheSampleBlock) {
-  const std::vector<Transaction> txs{fixture::sample_tx(0), fixture::sample_tx(1),
-                                     fixture::sample_tx(2)};
+  const std::vector<SignedTransaction> txs{
+      fixture::sample_signed_tx(0), fixture::sample_signed_tx(1), fixture::sample_signed_tx(2)};
   EXPECT_EQ(to_hex(transactions_root(txs)),
-            "52275835329a6dee26b744990baa470ba31cf9eda90a23cf624cc77301663070");
+            "3bc42e347c16f36df6416f0d11a4a21347bba1f99d6b4067c41813e994aaa2e0");
   std::vector<Bytes> encoded;
-  for (const Transaction& tx : txs) {
-    const EncodedTransaction e = encode(tx);
-    encoded.emplace_back(e.begin(), e.end());
-  }
+  for (const SignedTransaction& tx : txs)
+    encoded.push_back(encode(tx));
   EXPECT_EQ(transactions_root(txs), naive_mth(encoded));
   EXPECT_EQ(to_hex(transactions_root({})), kCtRoots[0]);
 }

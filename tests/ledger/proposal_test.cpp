@@ -23,7 +23,7 @@ using kmchain::testing::unhex_array;
 
 const char* const kChainIdHex = "def69efd8a612a35d477bf5ea73ab51a360559dfb0557549618e749139b54fd8";
 const char* const kBlockHashHex =
-    "4192d4c00f19c46812eb2417b438dfcf23f12ff0d25c2af7723d24ee142defff";
+    "1e70c450f7c851d70fa0d042080601393dc03f974473acd01f96166d956c11ed";
 
 constexpr std::size_t kRoundAt = 9;
 constexpr std::size_t kValidRoundAt = 13;
@@ -56,8 +56,8 @@ TEST(Proposal, SignBytesAndSignatureAreTheDocumentedOnes) {
       tag + kChainIdHex + "0000000000000007" + "00000000" + "ffffffff" + kBlockHashHex + "0003");
   // Python 3 `cryptography`: Ed25519PrivateKey.from_private_bytes(b"\x04" * 32).sign(sign_bytes)
   EXPECT_EQ(to_hex(sample_proposal().signature),
-            "911ca4af40e0af6a6a5504c482982d9e13e3c6e9edcd8499e84f6f8f98954529"
-            "116ed611ab14962468738210757b139d3eed0b8580cd8141e9a7bd5dab899a0a");
+            "71259980cbf0098b206faddf2c3c0cf4be9da869ddd7a8a185b234f3596738b6"
+            "f75da71a13967c6c3eb47c86a45b1e5c01384d8a9f1a6f476373cb0865e20509");
 }
 
 TEST(Proposal, WireLayoutIsTheDocumentedOne) {
@@ -231,8 +231,8 @@ TEST(Proposal, ErrorsHaveNames) {
             "valid round not below round");
   EXPECT_EQ(to_string(ProposalError{
                 ProposalErrorCode::kBadBlock,
-                {BlockErrorCode::kBadTransaction, 2, TxCodecError::kUnknownOperation}}),
-            "bad block: bad transaction 2: unknown operation");
+                {BlockErrorCode::kBadTransaction, 2, SignedTxError::kBadConsentFlag}}),
+            "bad block: bad transaction 2: bad consent flag");
 }
 
 }  // namespace

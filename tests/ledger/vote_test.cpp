@@ -24,7 +24,7 @@ using kmchain::testing::unhex_array;
 // known_values.py: the chain id of fixture::make_genesis({1, 1, 1, 1}) and the sample block's hash.
 const char* const kChainIdHex = "def69efd8a612a35d477bf5ea73ab51a360559dfb0557549618e749139b54fd8";
 const char* const kBlockHashHex =
-    "4192d4c00f19c46812eb2417b438dfcf23f12ff0d25c2af7723d24ee142defff";
+    "1e70c450f7c851d70fa0d042080601393dc03f974473acd01f96166d956c11ed";
 
 Hash256 chain_id() {
   return unhex_array<32>(kChainIdHex);
@@ -62,8 +62,8 @@ TEST(Vote, SignBytesAndSignatureAreTheDocumentedOnes) {
   // Python 3 `cryptography`: Ed25519PrivateKey.from_private_bytes(b"\x02" * 32).sign(sign_bytes)
   const Vote vote = sample_vote(VoteType::kPrecommit, block);
   EXPECT_EQ(to_hex(vote.signature),
-            "2ad6ea8dc935ee43b3e32fe51e730702a59d0982ca298af7b10ded964c597741"
-            "d4d3494148a54cc17a81d0892cc25832d81c134008882573f2ebf8a2a0b6f10a");
+            "38b1de1be96abfad5ae81bcfd64ec339c22f581b85d292a6032448d6473c3246"
+            "86ca43d27b549a8c25eed6cb7fd95b236772685f82e42ffa1206e6bd1f35d90e");
 }
 
 TEST(Vote, WireLayoutIsTheDocumentedOne) {
