@@ -83,6 +83,7 @@ void Engine::start(Height height, const std::optional<SignerState>& restored, st
     }
     if (KMCHAIN_FAULT(faults_(Rule::kRestoreForgetsVotes))) {
       signer_.own_votes.clear();
+      signer_.left_votes.clear();
       signer_.own_proposal.reset();
       signer_.step = Step::kPropose;
       // A valid value of this very round cannot be re-proposed in it (vr < round).
@@ -99,6 +100,9 @@ void Engine::start(Height height, const std::optional<SignerState>& restored, st
       (void)votes_.add(v, signer_.round);
       out.push_back(Broadcast{v});
     }
+    // Kept for peers still in the round left (catch_up), not re-sent to everyone.
+    for (const ledger::Vote& v : signer_.left_votes)
+      (void)votes_.add(v, signer_.round);
     if (signer_.own_proposal) {
       proposals_.emplace(signer_.round, *signer_.own_proposal);
       out.push_back(Broadcast{*signer_.own_proposal});
@@ -132,6 +136,8 @@ void Engine::start(Height height, const std::optional<SignerState>& restored, st
 // L11-21 StartRound(round).
 void Engine::start_round(Round round, std::uint64_t now_ms, std::vector<EngineAction>& out) {
   if (round != signer_.round && !KMCHAIN_FAULT(faults_(Rule::kStartRoundKeepsVotes))) {
+    // A round skipped without a vote leaves the votes of the round before it in place.
+    if (!signer_.own_votes.empty()) signer_.left_votes = std::move(signer_.own_votes);
     signer_.own_votes.clear();
     signer_.own_proposal.reset();
   }
@@ -335,7 +341,10 @@ bool Engine::try_decide(std::vector<EngineAction>& out) {
 bool Engine::try_round_skip(std::uint64_t now_ms, std::vector<EngineAction>& out) {
   if (KMCHAIN_FAULT(faults_(Rule::kNoRoundSkip))) return false;
   const std::uint64_t total = total_power_;
-  auto enough = +[](std::uint64_t power, std::uint64_t t) { return 3 * power > t; };
+  // L55: f+1, more power than the Byzantine gateways may hold (3f < total), so at least one
+  // correct gateway has reached the round. A third of the power is not needed: at P = 3 one
+  // gateway ahead must be enough, or a round the others cannot end alone stalls them.
+  auto enough = +[](std::uint64_t power, std::uint64_t t) { return power > (t - 1) / 3; };
   if (KMCHAIN_FAULT(faults_(Rule::kRoundSkipOnOne)))
     enough = +[](std::uint64_t power, std::uint64_t) { return power > 0; };
   const std::optional<Round> target = votes_.highest_round_with_power(enough, total);

@@ -124,6 +124,10 @@ Bytes encode(const SignerState& s) {
   w.u16(static_cast<std::uint16_t>(s.valid_polka.size()));
   for (const ledger::Vote& v : s.valid_polka)
     write_votes_u8(w, v);
+  KMCHAIN_CHECK(s.left_votes.size() <= kOwnVotesMax);
+  w.u8(static_cast<std::uint8_t>(s.left_votes.size()));
+  for (const ledger::Vote& v : s.left_votes)
+    write_votes_u8(w, v);
   return out;
 }
 
@@ -131,7 +135,8 @@ Result<SignerState, SignerStateError> decode_signer_state(ByteView bytes) {
   codec::ByteReader r(bytes);
   const std::uint8_t version = r.u8();
   if (!r.ok()) return Err{SignerStateError::kTruncated};
-  if (version != kSignerStateVersion) return Err{SignerStateError::kBadVersion};
+  if (version != kSignerStateVersion && version != kSignerStateVersionNoLeftVotes)
+    return Err{SignerStateError::kBadVersion};
   SignerState s;
   s.height = Height{r.u64()};
   s.round = Round{r.u32()};
@@ -166,6 +171,16 @@ Result<SignerState, SignerStateError> decode_signer_state(ByteView bytes) {
     if (!v) return Err{v.error()};
     s.valid_polka.push_back(std::move(v).value());
   }
+  if (version == kSignerStateVersion) {
+    const std::uint8_t left = r.u8();
+    if (!r.ok()) return Err{SignerStateError::kTruncated};
+    if (left > kOwnVotesMax) return Err{SignerStateError::kTooManyVotes};
+    for (std::uint8_t i = 0; i < left; ++i) {
+      auto v = read_vote_u8(r);
+      if (!v) return Err{v.error()};
+      s.left_votes.push_back(std::move(v).value());
+    }
+  }
   if (!r.at_end()) return Err{SignerStateError::kTrailingBytes};
   // Values carry the height they were proposed at; own messages are of this height and round.
   // Rounds of locked/valid values are below or at the current one.
@@ -181,6 +196,13 @@ Result<SignerState, SignerStateError> decode_signer_state(ByteView bytes) {
     return Err{SignerStateError::kInconsistent};
   for (const ledger::Vote& v : s.own_votes) {
     if (v.height != s.height || v.round != s.round) return Err{SignerStateError::kInconsistent};
+  }
+  // The left round's votes: one earlier round of this height, at most one vote per type.
+  for (std::size_t i = 0; i < s.left_votes.size(); ++i) {
+    const ledger::Vote& v = s.left_votes[i];
+    if (v.height != s.height || !(v.round < s.round) || v.round != s.left_votes[0].round ||
+        (i > 0 && v.type == s.left_votes[0].type))
+      return Err{SignerStateError::kInconsistent};
   }
   if (!s.valid_polka.empty()) {
     if (!s.valid_value) return Err{SignerStateError::kBadPolka};

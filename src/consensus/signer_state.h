@@ -4,9 +4,12 @@
 // The engine hands it to the shell as a Persist action before any message it signs; the shell
 // writes it to the ConsensusWal (storage.h) and only then sends.
 //
-// Only the current round's own messages are kept: rounds only grow within a height, so after a
+// The current round's own messages are kept: rounds only grow within a height, so after a
 // restart the engine signs nothing at an earlier round, and at the current round it re-sends
-// what it signed instead of signing anew.
+// what it signed instead of signing anew. The own votes of the round last left are kept too:
+// a replica leaves round r once it holds a precommit quorum of r, but if its own precommit of r
+// was lost on the way, the others may need exactly that vote to leave r themselves, and after a
+// restart nobody else could send it again (Engine::catch_up serves it to a peer still at r).
 //
 // The valid value keeps its polka (the 2f+1 prevotes that made it valid, L36): a proposer
 // re-proposing it (L16) must be able to show that polka to validators that missed it (L28),
@@ -24,6 +27,10 @@
 //   ..  1  vote count     at most kOwnVotesMax, then per vote u8 length + the vote (vote.h)
 //   ..  2  polka count    at most kValidatorsMax, then per prevote u8 length + the vote; only
 //                         with a valid value: prevotes at valid round for it, one per validator
+//   ..  1  left count     (version 3) at most kOwnVotesMax, then per vote u8 length + the vote:
+//                         own votes of one earlier round of this height, one per type
+//
+// Version 2 records (before the left round's votes) still decode, with none.
 #pragma once
 
 #include <cstddef>
@@ -55,11 +62,13 @@ struct SignerState {
   std::optional<ledger::Proposal> own_proposal;  // signed at (height, round)
   std::vector<ledger::Vote> own_votes;           // signed at (height, round)
   std::vector<ledger::Vote> valid_polka;         // prevotes for valid_value at valid_round
+  std::vector<ledger::Vote> left_votes;          // own votes of the round last left
 
   friend bool operator==(const SignerState&, const SignerState&) = default;
 };
 
-inline constexpr std::uint8_t kSignerStateVersion = 2;
+inline constexpr std::uint8_t kSignerStateVersion = 3;
+inline constexpr std::uint8_t kSignerStateVersionNoLeftVotes = 2;
 // A prevote and a precommit per round.
 inline constexpr std::size_t kOwnVotesMax = 2;
 

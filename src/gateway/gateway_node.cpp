@@ -1,5 +1,6 @@
 #include "gateway/gateway_node.h"
 
+#include <set>
 #include <utility>
 
 #include "base/check.h"
@@ -109,19 +110,22 @@ Result<Eviction, std::string> GatewayNode::evict(NodeId node, std::uint64_t now_
   eviction.by_home = ledger::origin_of(node) == config_.self;
   const ledger::Transaction tx{ledger::Operation::kEvict, node, member->set, *commitment,
                                rng_.key128()};
+  std::set<GatewayId> askers = state.eviction_requested_by(node);
   eviction.already_asked =
-      !eviction.by_home && (state.eviction_requested_by(node).contains(config_.self) ||
-                            pending_.find(node, tx.op) != nullptr);
+      !eviction.by_home && (askers.contains(config_.self) || pending_.find(node, tx.op) != nullptr);
+  if (!eviction.by_home) {
+    // Counted before submitting: the request that reaches the power removes the node, and its
+    // requests with it, from the state after it.
+    askers.insert(config_.self);
+    for (GatewayId g : askers) {
+      eviction.asked_by.push_back(g);
+      if (const ledger::Validator* v = state.consortium().find(g)) eviction.power += v->power;
+    }
+    eviction.power_needed = state.consortium().total_power / 3 + 1;
+  }
   if (!eviction.already_asked) {
     auto verdict = pending_.submit(tx, replica_, now_ms, out);
     if (!verdict) return Err{std::string(ledger::to_string(verdict.error()))};
-  }
-  if (!eviction.by_home) {
-    const ledger::LedgerState& after = replica_.mempool().check_state();
-    for (GatewayId g : after.eviction_requested_by(node))
-      eviction.asked_by.push_back(g);
-    eviction.power = after.eviction_power(node);
-    eviction.power_needed = after.consortium().total_power / 3 + 1;
   }
   return eviction;
 }

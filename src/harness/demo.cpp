@@ -311,12 +311,30 @@ class Demo {
     // than a third of the power (every gateway has power 1 here). Alone, the home does it.
     const std::size_t home = devices_[evicted].gateway;
     const std::size_t askers = o_.gateways == 1 ? 1 : o_.gateways / 3 + 1;
+    const std::uint32_t node = devices_[evicted].node;
     std::vector<std::size_t> asked;
     for (std::size_t k = 0; k < askers; ++k) {
       const std::size_t g = o_.gateways == 1 ? home : (home + 1 + k) % o_.gateways;
-      if (!ask(g, {{"op", "evict"}, {"node", devices_[evicted].node}}))
-        return fail(fmt::format("the eviction was refused by gateway {}", g));
+      const auto answer = ask(g, {{"op", "evict"}, {"node", node}});
+      if (!answer) return fail(fmt::format("the eviction was refused by gateway {}", g));
       asked.push_back(g);
+      // Each asker is told whether the eviction takes effect once final ("pending") or waits
+      // for more gateways ("asked"); the next asker sees the request on the ledger first.
+      const bool last = k + 1 == askers;
+      const std::string state = answer->value("state", "");
+      if (state != (last ? "pending" : "asked"))
+        return fail(fmt::format("gateway {} answered the eviction with state \"{}\"", g, state));
+      if (last) break;
+      const std::size_t next = (home + 2 + k) % o_.gateways;
+      if (!wait_until("the eviction request on the ledger", [&] {
+            auto m = ask(next, {{"op", "members"}});
+            if (!m) return false;
+            for (const auto& e : (*m)["pending_evictions"]) {
+              if (e["node"] == node && e["asked_by"].size() == asked.size()) return true;
+            }
+            return false;
+          }))
+        return false;
     }
     fmt::print("eviction of node {} (home gateway {}) asked by gateways {}\n",
                devices_[evicted].node, home, fmt::join(asked, ", "));

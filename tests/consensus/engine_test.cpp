@@ -728,6 +728,21 @@ TEST(Engine, L55_RoundSkipOnOneThirdAhead) {
   expect_own_vote(six, VoteType::kPrevote, 6, ledger::block_hash(Harness::block(2, 3, 6)));
 }
 
+TEST(Engine, L55_RoundSkipOnMoreThanTheByzantinePower) {
+  // f+1, not a third: of three gateways (no Byzantine one tolerated) one ahead is enough.
+  Harness three({1, 1, 1});
+  three.start(2);
+  three.votes({1}, VoteType::kPrevote, 2, 3, std::nullopt);
+  EXPECT_EQ(three.engine->round(), Round{3});
+  // Weighted: of power 9 at most 2 may lie, so power 2 ahead is not enough and 3 is.
+  Harness weighted({3, 3, 2, 1});
+  weighted.start(2);
+  weighted.votes({2}, VoteType::kPrevote, 2, 4, std::nullopt);
+  EXPECT_EQ(weighted.engine->round(), Round{0});
+  weighted.votes({3}, VoteType::kPrevote, 2, 5, std::nullopt);
+  EXPECT_EQ(weighted.engine->round(), Round{4});
+}
+
 TEST(Engine, L55_RoundSkipBeyondTheVoteWindow) {
   Harness t;
   t.start(2);
@@ -929,6 +944,37 @@ TEST(Engine, RestartResendsSameVoteAndNeverSignsAnother) {
   t.timeout(2, 1, TimeoutKind::kPropose);
   t.own_votes.push_back(prevote);
   t.expect_no_conflicting_own_votes();
+}
+
+TEST(Engine, TheOwnVotesOfTheRoundLeftSurviveARestartForAPeerStillInIt) {
+  // Three gateways, a quorum is all three: gateway 0 leaves round 0 on its precommit timeout
+  // while its own precommit may have been lost on the way; gateways 1 and 2 can end round 0
+  // only with that very vote.
+  Harness first({1, 1, 1});
+  first.start(2);
+  first.timeout(2, 0, TimeoutKind::kPropose);
+  first.votes({1, 2}, VoteType::kPrevote, 2, 0, std::nullopt);
+  first.votes({1, 2}, VoteType::kPrecommit, 2, 0, std::nullopt);
+  const auto left = first.timeout(2, 0, TimeoutKind::kPrecommit);
+  ASSERT_EQ(first.engine->round(), Round{1});
+  const SignerState record = first.engine->signer_state();
+  ASSERT_EQ(record.left_votes.size(), 2u);
+  EXPECT_EQ(record.left_votes[1].type, VoteType::kPrecommit);
+  EXPECT_EQ(record.left_votes[1].round, Round{0});
+  // A vote of the new round persists them with it.
+  const auto prevote = first.timeout(2, 1, TimeoutKind::kPropose);
+  ASSERT_EQ(persisted(prevote).size(), 1u);
+  EXPECT_EQ(persisted(prevote)[0].left_votes, record.left_votes);
+
+  // After a restart from that record they are served to a peer of round 0, not re-sent to all.
+  Harness t({1, 1, 1});
+  const auto out = t.start(2, persisted(prevote)[0]);
+  EXPECT_EQ(t.engine->round(), Round{1});
+  for (const ledger::Vote& v : broadcast_votes(out))
+    EXPECT_EQ(v.round, Round{1});
+  const CatchUp answer = t.engine->catch_up(Round{0});
+  EXPECT_NE(std::find(answer.votes.begin(), answer.votes.end(), record.left_votes[1]),
+            answer.votes.end());
 }
 
 TEST(Engine, RestartInProposeStepWithASignedPrevoteResendsIt) {

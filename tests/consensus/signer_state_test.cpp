@@ -3,8 +3,9 @@
 // truncated; a bad version, step, block, proposal or vote; too many votes; inconsistent records
 // (own messages of another height or round, a lock or valid value from a later round or of
 // another height, a lock without a valid value at its round or later); the valid value's polka
-// (round trip, bound, and every way a polka can fail to justify the valid value); trailing
-// bytes.
+// (round trip, bound, and every way a polka can fail to justify the valid value); the own votes
+// of the round left (round trip, bound, consistency) and version 2 records without them;
+// trailing bytes.
 #include "consensus/signer_state.h"
 
 #include <gtest/gtest.h>
@@ -90,6 +91,14 @@ SignerState proposer() {
   return s;
 }
 
+// Left round 2 for round 3 after a nil prevote and a precommit.
+SignerState with_left_votes() {
+  SignerState s = locked();
+  s.left_votes = {own_vote(ledger::VoteType::kPrevote, Height{7}, Round{2}, true),
+                  own_vote(ledger::VoteType::kPrecommit, Height{7}, Round{2}, true)};
+  return s;
+}
+
 struct Sample {
   std::string name;
   SignerState state;
@@ -102,7 +111,8 @@ std::vector<Sample> samples() {
           {"locked", locked()},
           {"valid only", valid_only()},
           {"own proposal", proposer()},
-          {"polka", with_polka()}};
+          {"polka", with_polka()},
+          {"left votes", with_left_votes()}};
 }
 
 TEST(SignerState, RoundTrips) {
@@ -119,8 +129,9 @@ TEST(SignerState, RoundTrips) {
 TEST(SignerState, LayoutIsTheDocumentedOne) {
   const SignerState s = bare();
   const Bytes bytes = encode(s);
-  // version, height, round, step, no lock, no valid value, no proposal, no votes, no polka.
-  ASSERT_EQ(bytes.size(), 1u + 8 + 4 + 1 + 4 + 4 + 4 + 1 + 2);
+  // version, height, round, step, no lock, no valid value, no proposal, no votes, no polka,
+  // no votes of a round left.
+  ASSERT_EQ(bytes.size(), 1u + 8 + 4 + 1 + 4 + 4 + 4 + 1 + 2 + 1);
   EXPECT_EQ(bytes[0], kSignerStateVersion);
   EXPECT_EQ(ledger::fixture::be_at(bytes, 1, 8), 7u);
   EXPECT_EQ(ledger::fixture::be_at(bytes, 9, 4), 3u);
@@ -130,19 +141,49 @@ TEST(SignerState, LayoutIsTheDocumentedOne) {
   EXPECT_EQ(ledger::fixture::be_at(bytes, 22, 4), 0u);
   EXPECT_EQ(bytes[26], 0u);
   EXPECT_EQ(ledger::fixture::be_at(bytes, 27, 2), 0u);
+  EXPECT_EQ(bytes[29], 0u);
 
   const Bytes with_lock = encode(locked());
   EXPECT_EQ(ledger::fixture::be_at(with_lock, kLockedAt, 4), 2u);
   EXPECT_EQ(ledger::fixture::be_at(with_lock, kLockedAt + 4, 4),
             ledger::encode(sample_block(2)).size());
 
-  // The polka is the tail: a u16 count, then each prevote with a u8 length.
+  // The polka comes before the last byte: a u16 count, then each prevote with a u8 length.
   const SignerState p = with_polka();
   const Bytes with_votes = encode(p);
   const std::size_t vote_bytes = ledger::encode(p.valid_polka[0]).size();
-  const std::size_t polka_at = with_votes.size() - 2 - 3 * (1 + vote_bytes);
+  const std::size_t polka_at = with_votes.size() - 1 - 2 - 3 * (1 + vote_bytes);
   EXPECT_EQ(ledger::fixture::be_at(with_votes, polka_at, 2), 3u);
   EXPECT_EQ(with_votes[polka_at + 2], vote_bytes);
+  EXPECT_EQ(with_votes.back(), 0u);
+
+  // The left round's votes are the tail: a u8 count, then each vote with a u8 length.
+  const SignerState l = with_left_votes();
+  const Bytes with_left = encode(l);
+  const std::size_t left_bytes = ledger::encode(l.left_votes[0]).size();
+  const std::size_t left_at = with_left.size() - 2 * (1 + left_bytes) - 1;
+  EXPECT_EQ(with_left[left_at], 2u);
+  EXPECT_EQ(with_left[left_at + 1], left_bytes);
+}
+
+TEST(SignerState, VersionTwoRecordsDecodeWithoutLeftVotes) {
+  // A version 2 record is a version 3 one without its last byte (no left votes).
+  for (const Sample& s : samples()) {
+    if (!s.state.left_votes.empty()) continue;
+    SCOPED_TRACE(s.name);
+    Bytes bytes = encode(s.state);
+    bytes.pop_back();
+    bytes[0] = kSignerStateVersionNoLeftVotes;
+    auto decoded = decode_signer_state(bytes);
+    ASSERT_TRUE(decoded.ok()) << to_string(decoded.error());
+    EXPECT_EQ(*decoded, s.state);
+  }
+  // ... and a version 2 record with the version 3 tail has a byte too many.
+  Bytes v3 = encode(bare());
+  v3[0] = kSignerStateVersionNoLeftVotes;
+  auto trailing = decode_signer_state(v3);
+  ASSERT_FALSE(trailing.ok());
+  EXPECT_EQ(trailing.error(), SignerStateError::kTrailingBytes);
 }
 
 TEST(SignerState, EveryTruncationFails) {
@@ -159,7 +200,7 @@ TEST(SignerState, EveryTruncationFails) {
 
 TEST(SignerState, BadVersionIsRefused) {
   const Bytes bytes = encode(locked());
-  for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{3}, std::uint8_t{0xff}}) {
+  for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{4}, std::uint8_t{0xff}}) {
     auto decoded = decode_signer_state(with_byte(bytes, 0, v));
     ASSERT_FALSE(decoded.ok());
     EXPECT_EQ(decoded.error(), SignerStateError::kBadVersion);
@@ -216,8 +257,9 @@ TEST(SignerState, BadProposalAndBadVoteAreRefused) {
 }
 
 TEST(SignerState, TooManyVotesIsRefused) {
-  const Bytes bytes = encode(bare());  // ends with the vote count, 0, and the polka count, 0
-  const std::size_t count_at = bytes.size() - 3;
+  // ends with the vote count, 0, the polka count, 0, and the left vote count, 0
+  const Bytes bytes = encode(bare());
+  const std::size_t count_at = bytes.size() - 4;
   for (std::uint8_t count : {std::uint8_t{3}, std::uint8_t{0xff}}) {
     auto decoded = decode_signer_state(with_byte(bytes, count_at, count));
     ASSERT_FALSE(decoded.ok());
@@ -232,11 +274,18 @@ TEST(SignerState, TooManyVotesIsRefused) {
   // A polka holds at most one prevote per validator.
   Bytes polka = bytes;
   const std::uint16_t above = static_cast<std::uint16_t>(limits::kValidatorsMax + 1);
-  polka[polka.size() - 2] = static_cast<std::uint8_t>(above >> 8);
-  polka[polka.size() - 1] = static_cast<std::uint8_t>(above & 0xff);
+  polka[polka.size() - 3] = static_cast<std::uint8_t>(above >> 8);
+  polka[polka.size() - 2] = static_cast<std::uint8_t>(above & 0xff);
   auto too_many = decode_signer_state(polka);
   ASSERT_FALSE(too_many.ok());
   EXPECT_EQ(too_many.error(), SignerStateError::kTooManyVotes);
+
+  // A prevote and a precommit of the round left, no more.
+  for (std::uint8_t count : {std::uint8_t{3}, std::uint8_t{0xff}}) {
+    auto left = decode_signer_state(with_byte(bytes, bytes.size() - 1, count));
+    ASSERT_FALSE(left.ok());
+    EXPECT_EQ(left.error(), SignerStateError::kTooManyVotes);
+  }
 }
 
 TEST(SignerState, InconsistentRecordsAreRefused) {
@@ -294,6 +343,26 @@ TEST(SignerState, InconsistentRecordsAreRefused) {
     s.locked_round = Round{3};
     s.valid_round = Round{2};
     cases.emplace_back("valid value older than the lock", s);
+  }
+  {
+    SignerState s = with_left_votes();
+    s.left_votes[1] = own_vote(ledger::VoteType::kPrecommit, Height{7}, Round{3});
+    cases.emplace_back("left vote of the current round", s);
+  }
+  {
+    SignerState s = with_left_votes();
+    s.left_votes[0] = own_vote(ledger::VoteType::kPrevote, Height{6}, Round{2});
+    cases.emplace_back("left vote of another height", s);
+  }
+  {
+    SignerState s = with_left_votes();
+    s.left_votes[1] = own_vote(ledger::VoteType::kPrecommit, Height{7}, Round{1});
+    cases.emplace_back("left votes of two rounds", s);
+  }
+  {
+    SignerState s = with_left_votes();
+    s.left_votes[1] = own_vote(ledger::VoteType::kPrevote, Height{7}, Round{2});
+    cases.emplace_back("two left prevotes", s);
   }
   for (const auto& [name, state] : cases) {
     SCOPED_TRACE(name);

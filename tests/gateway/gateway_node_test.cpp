@@ -305,8 +305,15 @@ TEST(GatewayNode, AnotherGatewaysEvictionIsARequestUntilMoreThanAThirdAsk) {
   ASSERT_TRUE(cluster.last_eviction().has_value());
   EXPECT_TRUE(cluster.last_eviction()->already_asked);
   EXPECT_EQ(cluster.gateway(0).node->pending().size(), 0u);
-  // A second gateway: in effect.
+  // A second gateway: in effect, and its answer says so (the request that reaches the power
+  // removes the node and its requests from the state after it).
   ASSERT_TRUE(cluster.evict(2, node));
+  const auto second = cluster.last_eviction();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_FALSE(second->already_asked);
+  EXPECT_EQ(second->asked_by, (std::vector<GatewayId>{GatewayId{0}, GatewayId{2}}));
+  EXPECT_EQ(second->power, 2u);
+  EXPECT_EQ(second->power_needed, 2u);
   ASSERT_TRUE(cluster.run_until(
       [&] {
         return cluster.checker().removed_at(node).has_value() &&
