@@ -43,6 +43,11 @@ crypto::Ed25519Signature consent_to_leave(const SecretCode& code, const ledger::
   return code_key(code).sign(ledger::leave_consent_bytes(chain_id, node));
 }
 
+crypto::Ed25519Signature consent_to_move(const SecretCode& code, const ledger::Hash256& chain_id,
+                                         NodeId node, GatewayId to, Position placed_at) {
+  return code_key(code).sign(ledger::move_consent_bytes(chain_id, node, to, placed_at));
+}
+
 bool verify_proof(const Commitment& commitment, const Challenge& challenge, ByteView context,
                   const Proof& proof) {
   return crypto::ed25519_verify(commitment, proof_message(challenge, context), proof);

@@ -61,6 +61,11 @@ Proof prove(const SecretCode& code, const Challenge& challenge, ByteView context
 crypto::Ed25519Signature consent_to_leave(const SecretCode& code, const ledger::Hash256& chain_id,
                                           NodeId node);
 
+// The device's consent to move to gateway `to` from its placement at `placed_at`
+// (ledger/signed_transaction.h), which the gateway it attaches to submits with the move.
+crypto::Ed25519Signature consent_to_move(const SecretCode& code, const ledger::Hash256& chain_id,
+                                         NodeId node, GatewayId to, Position placed_at);
+
 // Whether `proof` answers `challenge` in `context` for the code behind `commitment`.
 [[nodiscard]] bool verify_proof(const Commitment& commitment, const Challenge& challenge,
                                 ByteView context, const Proof& proof);

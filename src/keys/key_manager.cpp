@@ -119,16 +119,37 @@ Result<RekeyPlan, TableError> KeyManager::remove(NodeId node, Cause cause,
   return plan;
 }
 
+Result<RekeyPlan, TableError> KeyManager::move(NodeId node, GatewayId to,
+                                               const std::optional<Key128>& node_key,
+                                               const Key128& refresh_key) {
+  if (to.value() >= gateway_count_) return Err{TableError::kGatewayOutOfRange};
+  if (holds(to) && !node_key) return Err{TableError::kNodeKeyMissing};
+  if (!holds(to) && node_key) return Err{TableError::kNodeKeyNotHome};
+  // Checked before anything changes: the table refuses the same cases.
+  if (auto placement = table_.assign_move(node, to); !placement) return Err{placement.error()};
+  RekeyPlan plan;
+  std::uint32_t index = 0;
+  auto steps = table_.move(node, to, next(position_), [&](const Step& s) {
+    execute(s, step_refresh_key(refresh_key, index++), node_key ? &*node_key : nullptr, plan);
+  });
+  KMCHAIN_CHECK(steps.ok());
+  position_ = steps->back().position;
+  return plan;
+}
+
 Result<RekeyPlan, TableError> KeyManager::apply_steps(const std::vector<Step>& steps,
                                                       const std::optional<Key128>& node_key,
                                                       const Key128& refresh_key) {
   if (steps.empty()) return Err{TableError::kStepMismatch};
-  const Step& first = steps.front();
-  const bool join = first.kind == StepKind::kPlace && first.cause == Cause::kJoin;
-  if (join) {
-    if (first.owner.value() >= gateway_count_) return Err{TableError::kGatewayOutOfRange};
-    if (holds(first.owner) && !node_key) return Err{TableError::kNodeKeyMissing};
-    if (!holds(first.owner) && node_key) return Err{TableError::kNodeKeyNotHome};
+  // The step that brings the device to a new home: a join's placement, or a move's (its last).
+  const Step* arrival = nullptr;
+  for (const Step& step : steps) {
+    if (arrives(step)) arrival = &step;
+  }
+  if (arrival != nullptr) {
+    if (arrival->owner.value() >= gateway_count_) return Err{TableError::kGatewayOutOfRange};
+    if (holds(arrival->owner) && !node_key) return Err{TableError::kNodeKeyMissing};
+    if (!holds(arrival->owner) && node_key) return Err{TableError::kNodeKeyNotHome};
   } else if (node_key) {
     return Err{TableError::kNodeKeyNotHome};
   }
@@ -154,7 +175,7 @@ void KeyManager::execute(const Step& step, const Key128& refresh_key, const Key1
   GatewayKeys* owner = held(step.owner);
   switch (step.kind) {
     case StepKind::kPlace:
-      if (step.cause == Cause::kJoin && owner != nullptr) {
+      if (arrives(step) && owner != nullptr) {
         KMCHAIN_CHECK(join_node_key != nullptr);
         owner->put_node_key(step.node, *join_node_key, step.position);
       }
@@ -162,7 +183,8 @@ void KeyManager::execute(const Step& step, const Key128& refresh_key, const Key1
       break;
     case StepKind::kRemove:
       remove_step(step, refresh_key, plan);
-      // A Reorder move keeps the device with the same owner, so its home keeps its node key.
+      // A Reorder move keeps the device with the same owner, so its home keeps its node key;
+      // a move to another gateway leaves the old home without it.
       if (step.cause != Cause::kReorder && owner != nullptr) {
         owner->erase_node_key(step.node, step.position);
       }

@@ -92,13 +92,21 @@ class KeyManager {
                                      const Key128& refresh_key);
   // `cause` is kLeave or kEvict.
   Result<RekeyPlan, TableError> remove(NodeId node, Cause cause, const Key128& refresh_key);
+  // A member re-attached to gateway `to` (SetTable::move): its old home drops its node key,
+  // `to` keeps `node_key` (the key of the attachment, enroll/attach.h), given exactly when this
+  // manager holds to's store, as for join(). The device gets its bundle under that key; its old
+  // set refreshes as for a removal, under the node keys of those who stay.
+  Result<RekeyPlan, TableError> move(NodeId node, GatewayId to,
+                                     const std::optional<Key128>& node_key,
+                                     const Key128& refresh_key);
 
   // One membership change whose structural steps another table already decided (the ledger's,
   // ledger::apply): the steps are replayed, not computed again, and each is executed as join()
-  // and remove() execute theirs. `node_key` as for join() when the first step is a join's
-  // placement, nullopt otherwise (kNodeKeyMissing, kNodeKeyNotHome as for join(); nothing
-  // changes then). The steps must follow from this table at the next position: they come from
-  // a table equal to it, so a step that does not is a local bug and aborts.
+  // and remove() execute theirs. `node_key` as for join() when a step brings the device to a
+  // new home (a join's or a move's placement), nullopt otherwise (kNodeKeyMissing,
+  // kNodeKeyNotHome as for join(); nothing changes then). The steps must follow from this table at
+  // the next position: they come from a table equal to it, so a step that does not is a local bug
+  // and aborts.
   Result<RekeyPlan, TableError> apply_steps(const std::vector<Step>& steps,
                                             const std::optional<Key128>& node_key,
                                             const Key128& refresh_key);

@@ -166,8 +166,7 @@ Status<RekeyError> Keyring::apply_refresh(const Header& h, const RefreshBody& b)
 
 void Keyring::note_change(StepKind change, Cause cause, NodeId node) {
   if (change == StepKind::kPlace) last_change_ = MembershipChange{node, false};
-  if (change == StepKind::kRemove && (cause == Cause::kLeave || cause == Cause::kEvict))
-    last_change_ = MembershipChange{node, true};
+  if (change == StepKind::kRemove && departs(cause)) last_change_ = MembershipChange{node, true};
 }
 
 Status<RekeyError> Keyring::apply_set_added(const Header& h, const SetAddedBody& b) {

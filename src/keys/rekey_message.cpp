@@ -126,7 +126,8 @@ Key128 read_key(codec::ByteReader& r) {
 }
 
 bool valid_cause(std::uint8_t c) {
-  return c >= 1 && c <= 4;
+  return c >= static_cast<std::uint8_t>(Cause::kJoin) &&
+         c <= static_cast<std::uint8_t>(Cause::kMove);
 }
 
 template <class Id>

@@ -167,12 +167,43 @@ Result<std::vector<Step>, TableError> SetTable::remove(NodeId node, Cause cause,
   steps.push_back(take_out(node, cause, first));
   if (observer) observer(steps.back());
   Position next_position = next(first);
+  reorder_all(steps, next_position, observer);
+  return steps;
+}
+
+void SetTable::reorder_all(std::vector<Step>& steps, Position& next_position,
+                           const StepObserver& observer) {
   std::vector<GatewayId> owners;
   for (const auto& [id, set] : sets_) {
     if (owners.empty() || owners.back() != set.owner) owners.push_back(set.owner);
   }
   for (GatewayId owner : owners)
     reorder(owner, steps, next_position, observer);
+}
+
+Result<Placement, TableError> SetTable::assign_move(NodeId node, GatewayId to) const {
+  if (!members_.contains(node)) return Err{TableError::kNodeUnknown};
+  if (to.value() >= limits::kGatewaysMax) return Err{TableError::kGatewayOutOfRange};
+  SetTable after = *this;
+  after.take_out(node, Cause::kMove, Position{0});
+  Position unused{1};
+  std::vector<Step> steps;
+  after.reorder_all(steps, unused, {});
+  return after.assign(to);
+}
+
+Result<std::vector<Step>, TableError> SetTable::move(NodeId node, GatewayId to, Position first,
+                                                     const StepObserver& observer) {
+  auto placement = assign_move(node, to);
+  if (!placement) return Err{placement.error()};
+  std::vector<Step> steps;
+  steps.push_back(take_out(node, Cause::kMove, first));
+  if (observer) observer(steps.back());
+  Position next_position = next(first);
+  reorder_all(steps, next_position, observer);
+  steps.push_back(place(node, placement->set, to, Cause::kMove, next_position));
+  KMCHAIN_CHECK(steps.back().opens_set == placement->opens_set);
+  if (observer) observer(steps.back());
   return steps;
 }
 

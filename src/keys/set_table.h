@@ -14,6 +14,9 @@
 //      of its members, in id order, like a join would (never into a new set);
 //   2. trim: while a set of g holds more than cap + kSetSlack members, move its most recently
 //      placed member (ties: highest id) to g's smallest other set with room, or a new set.
+// Move (a device re-attached to another gateway, docs/protocol.md section 4.7): the device
+// leaves its set as a removal would (Reorder follows), then enters the set Assignment gives for
+// a join through the new gateway, which becomes its home. Its node id stays.
 // Invariants after any sequence (checked by tests and the simulator):
 //   max set size <= cap + kSetSlack;  sets of g <= ceil(n_g / cap) + 1;  so the number of sets
 //   is at most n/cap + p + 1 <= ceil(sqrt(n)) + p + 1 for p gateways.
@@ -32,7 +35,11 @@
 namespace kmchain::keys {
 
 // Why a structural step happens; carried into rekey messages for the record.
-enum class Cause : std::uint8_t { kJoin = 1, kLeave = 2, kEvict = 3, kReorder = 4 };
+enum class Cause : std::uint8_t { kJoin = 1, kLeave = 2, kEvict = 3, kReorder = 4, kMove = 5 };
+// Whether a step of this cause takes the device out of the network (its keys must die with it).
+inline bool departs(Cause cause) {
+  return cause == Cause::kLeave || cause == Cause::kEvict;
+}
 
 enum class StepKind : std::uint8_t {
   kPlace = 1,     // node enters set (a join, or a Reorder move into it)
@@ -53,6 +60,12 @@ struct Step {
 
   friend bool operator==(const Step&, const Step&) = default;
 };
+
+// Whether the step brings a device to a new home gateway (a join's or a move's placement).
+inline bool arrives(const Step& step) {
+  return step.kind == StepKind::kPlace &&
+         (step.cause == Cause::kJoin || step.cause == Cause::kMove);
+}
 
 struct SetRecord {
   GatewayId owner;
@@ -111,6 +124,9 @@ class SetTable {
 
   // Assignment for the next join through `origin` (does not change the table).
   Result<Placement, TableError> assign(GatewayId origin) const;
+  // Where a move of `node` to gateway `to` would place it: Assignment on the table as the
+  // node's removal and its Reorder leave it (does not change this table).
+  Result<Placement, TableError> assign_move(NodeId node, GatewayId to) const;
 
   // Called after each step is applied, so the observer sees the table exactly as that step
   // left it (the members a rekey message must reach depend on it).
@@ -123,6 +139,11 @@ class SetTable {
   // positions from `first`.
   Result<std::vector<Step>, TableError> remove(NodeId node, Cause cause, Position first,
                                                const StepObserver& observer = {});
+
+  // Applies a move: the removal (cause kMove) and its Reorder, then the placement through
+  // `to` (cause kMove); the steps take consecutive positions from `first`.
+  Result<std::vector<Step>, TableError> move(NodeId node, GatewayId to, Position first,
+                                             const StepObserver& observer = {});
 
   // Replays one step that another table decided (the ledger's): the table changes exactly as
   // the step says, or not at all if the step cannot follow from it here (kStepMismatch). A
@@ -138,6 +159,8 @@ class SetTable {
   Step take_out(NodeId node, Cause cause, Position position);
   void reorder(GatewayId owner, std::vector<Step>& steps, Position& next_position,
                const StepObserver& observer);
+  // Reorder of every owner with sets, in id order (after a removal).
+  void reorder_all(std::vector<Step>& steps, Position& next_position, const StepObserver& observer);
   std::optional<SetId> smallest_with_room(GatewayId owner, std::optional<SetId> excluded,
                                           std::uint32_t cap) const;
 

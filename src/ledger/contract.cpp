@@ -38,6 +38,8 @@ const char* to_string(Rejection r) {
       return "device signature on a change that takes none";
     case Rejection::kAlreadyAsked:
       return "eviction already asked by this gateway";
+    case Rejection::kAlreadyHome:
+      return "the member's home already";
   }
   return "unknown rejection";
 }
@@ -75,6 +77,32 @@ Status<Rejection> check_removal(const LedgerState& state, const Transaction& tx)
   return {};
 }
 
+Status<Rejection> check_move(const LedgerState& state, const Transaction& tx, GatewayId submitter,
+                             const crypto::Ed25519Signature* consent) {
+  const keys::MemberRecord* member = state.table().find_member(tx.node);
+  if (member == nullptr) return Err{Rejection::kNotMember};
+  const Commitment* commitment = state.commitment_of(tx.node);
+  KMCHAIN_CHECK(commitment != nullptr);
+  if (*commitment != tx.commitment) return Err{Rejection::kCommitmentMismatch};
+  if (state.home_of(tx.node) == submitter) return Err{Rejection::kAlreadyHome};
+  if (consent == nullptr || !verify_move_consent(*commitment, state.consortium().chain_id, tx.node,
+                                                 submitter, member->placed_at, *consent))
+    return Err{Rejection::kNoConsent};
+  auto placement = state.table().assign_move(tx.node, submitter);
+  if (!placement) {
+    switch (placement.error()) {
+      case keys::TableError::kNetworkFull:
+        return Err{Rejection::kNetworkFull};
+      case keys::TableError::kSetIdsExhausted:
+        return Err{Rejection::kSetIdsExhausted};
+      default:
+        return Err{Rejection::kUnknownGateway};
+    }
+  }
+  if (placement->set != tx.set) return Err{Rejection::kWrongSet};
+  return {};
+}
+
 }  // namespace
 
 Status<Rejection> check_signatures(const LedgerState& state, const SignedTransaction& stx) {
@@ -86,6 +114,9 @@ Status<Rejection> check_signatures(const LedgerState& state, const SignedTransac
     if (!stx.device_signature ||
         !verify_leave_consent(tx.commitment, consortium.chain_id, tx.node, *stx.device_signature))
       return Err{Rejection::kNoConsent};
+  } else if (tx.op == Operation::kMove) {
+    // Its consent names the placement it moves from: the rules check it against the state.
+    if (!stx.device_signature) return Err{Rejection::kNoConsent};
   } else if (stx.device_signature) {
     return Err{Rejection::kUnexpectedConsent};
   }
@@ -94,15 +125,17 @@ Status<Rejection> check_signatures(const LedgerState& state, const SignedTransac
   return {};
 }
 
-Status<Rejection> check_rules(const LedgerState& state, const Transaction& tx,
-                              GatewayId submitter) {
+Status<Rejection> check_rules(const LedgerState& state, const Transaction& tx, GatewayId submitter,
+                              const crypto::Ed25519Signature* move_consent) {
   if (state.consortium().find(submitter) == nullptr) return Err{Rejection::kUnknownSubmitter};
-  const bool home = submitter == origin_of(tx.node);
+  const bool home = state.home_of(tx.node) == submitter;
   switch (tx.op) {
     case Operation::kJoin:
       if (auto st = check_join(state, tx); !st) return st;
-      if (!home) return Err{Rejection::kNotHome};
+      if (submitter != origin_of(tx.node)) return Err{Rejection::kNotHome};
       return {};
+    case Operation::kMove:
+      return check_move(state, tx, submitter, move_consent);
     case Operation::kLeave:
       if (auto st = check_removal(state, tx); !st) return st;
       if (!home) return Err{Rejection::kNotHome};
@@ -117,7 +150,12 @@ Status<Rejection> check_rules(const LedgerState& state, const Transaction& tx,
 }
 
 Status<Rejection> check_rules(const LedgerState& state, const SignedTransaction& stx) {
-  return check_rules(state, stx.transaction, stx.submitter);
+  return check_rules(state, stx.transaction, stx.submitter,
+                     stx.device_signature ? &*stx.device_signature : nullptr);
+}
+
+bool from_home(const LedgerState& state, const SignedTransaction& stx) {
+  return state.home_of(stx.transaction.node) == stx.submitter;
 }
 
 Status<Rejection> check(const LedgerState& state, const SignedTransaction& stx) {
@@ -131,7 +169,7 @@ std::vector<keys::Step> apply(LedgerState& state, const SignedTransaction& stx) 
   const Hash256 tx_hash = transaction_hash(stx);
   state.history_chain_ = crypto::Sha256().update(state.history_chain_).update(tx_hash).finish();
   std::vector<GatewayId> requested_by{stx.submitter};
-  if (tx.op == Operation::kEvict && !from_home(stx)) {
+  if (tx.op == Operation::kEvict && !from_home(state, stx)) {
     // A request: recorded, and in effect once those who asked hold more than a third.
     state.eviction_requests_[tx.node].insert(stx.submitter);
     if (3 * state.eviction_power(tx.node) <= state.consortium().total_power) return {};
@@ -148,6 +186,11 @@ std::vector<keys::Step> apply(LedgerState& state, const SignedTransaction& stx) 
     state.commitments_.emplace(tx.node, tx.commitment);
     state.used_nodes_.insert(tx.node);
     state.used_commitments_.insert(tx.commitment);
+  } else if (tx.op == Operation::kMove) {
+    // The eviction requests stay: they are about the device, not about where it is served.
+    auto moved = state.table_.move(tx.node, stx.submitter, first);
+    KMCHAIN_CHECK(moved.ok());
+    steps = std::move(*moved);
   } else {
     const keys::Cause cause =
         tx.op == Operation::kLeave ? keys::Cause::kLeave : keys::Cause::kEvict;

@@ -1,19 +1,25 @@
 // The contract: the deterministic rules every gateway runs on a signed transaction before
 // accepting it into its mempool and again when executing a block (docs/protocol.md section 3).
 //
-// Who may make a change (the submitter signs the envelope, signed_transaction.h; a node's home
-// gateway is origin_of(node), the gateway whose range its id is from):
-//   join:   only the home gateway, into its own range (so into its own sets).
+// Who may make a change (the submitter signs the envelope, signed_transaction.h; a member's home
+// gateway is the owner of its set, LedgerState::home_of: the gateway whose range its id is from,
+// origin_of(node), until the member moves):
+//   join:   only origin_of(node), into its own range (so into its own sets).
 //   leave:  only the home gateway, carrying the device's own consent.
 //   evict:  the home gateway alone, at once; any other gateway only asks: the eviction takes
 //           effect once the gateways that asked hold more than a third of the power (so at
 //           least one correct gateway agrees), and the ledger records who asked. A gateway asks
 //           once per member.
+//   move:   only a gateway other than the home, carrying the device's consent to move to that
+//           gateway from the placement it is in (its position, move_consent_bytes()); the
+//           device re-attached there (enroll/attach.h) and it becomes the home.
 // What each change must match:
 //   join:        the node id is fresh (never used), in the range of an existing gateway, and
 //                not reserved; the commitment was never used; the set is the one Assignment
 //                gives for a join through that gateway in the current state.
 //   leave/evict: the node is a member, and the set and commitment match its record.
+//   move:        the node is a member whose commitment matches; the set is the one Assignment
+//                gives for the move (SetTable::assign_move).
 // Node ids are never reused, so a replayed change is refused (its node is used, or no member,
 // or it asked already). A transaction that fails is rejected with a reason code, never silently
 // dropped. apply() runs only on a transaction that passed check(); every correct gateway that
@@ -48,6 +54,7 @@ enum class Rejection : std::uint8_t {
   kNoConsent = 14,           // leave: no device signature, or not the device's
   kUnexpectedConsent = 15,   // join/evict: a device signature where none belongs
   kAlreadyAsked = 16,        // evict: this gateway already asked to evict the member
+  kAlreadyHome = 17,         // move: the submitter is the member's home already
 };
 const char* to_string(Rejection r);
 
@@ -65,13 +72,14 @@ Status<Rejection> check(const LedgerState& state, const SignedTransaction& stx);
 Status<Rejection> check_signatures(const LedgerState& state, const SignedTransaction& stx);
 // The rules alone, for an envelope whose signatures were checked (the mempool's, a stored block).
 Status<Rejection> check_rules(const LedgerState& state, const SignedTransaction& stx);
-// The rules for `tx` as `submitter` would submit it (a gateway asking itself before it signs).
-Status<Rejection> check_rules(const LedgerState& state, const Transaction& tx, GatewayId submitter);
+// The rules for `tx` as `submitter` would submit it (a gateway asking itself before it signs),
+// with the device's consent for a move (kNoConsent without it, or if it is not the device's
+// for this gateway and placement: unlike a leave's, it depends on the state).
+Status<Rejection> check_rules(const LedgerState& state, const Transaction& tx, GatewayId submitter,
+                              const crypto::Ed25519Signature* move_consent = nullptr);
 
-// Whether the submitter is the node's home gateway (an eviction then takes effect at once).
-inline bool from_home(const SignedTransaction& stx) {
-  return stx.submitter == origin_of(stx.transaction.node);
-}
+// Whether the submitter is the member's home gateway (an eviction then takes effect at once).
+bool from_home(const LedgerState& state, const SignedTransaction& stx);
 
 // A transaction as the ledger applied it: the structural steps (Assignment's placement, the
 // removal and the Reorder it triggered) are decided here once, and the key work replays them.

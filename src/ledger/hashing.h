@@ -24,10 +24,12 @@ inline constexpr std::string_view kGenesis = "kmchain/v1/genesis";
 inline constexpr std::string_view kState = "kmchain/v1/state";
 inline constexpr std::string_view kSubmission = "kmchain/v1/submission";
 inline constexpr std::string_view kLeaveConsent = "kmchain/v1/leave";
+inline constexpr std::string_view kMoveConsent = "kmchain/v1/move";
 
 namespace detail {
-inline constexpr std::string_view kAll[] = {kTransaction, kBlock, kVote,       kProposal,
-                                            kGenesis,     kState, kSubmission, kLeaveConsent};
+inline constexpr std::string_view kAll[] = {kTransaction, kBlock,        kVote,
+                                            kProposal,    kGenesis,      kState,
+                                            kSubmission,  kLeaveConsent, kMoveConsent};
 constexpr bool prefix_free() {
   for (std::string_view a : kAll) {
     for (std::string_view b : kAll) {

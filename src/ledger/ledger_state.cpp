@@ -39,6 +39,12 @@ const Commitment* LedgerState::commitment_of(NodeId node) const {
   return it == commitments_.end() ? nullptr : &it->second;
 }
 
+std::optional<GatewayId> LedgerState::home_of(NodeId node) const {
+  const keys::MemberRecord* member = table_.find_member(node);
+  if (member == nullptr) return std::nullopt;
+  return table_.find_set(member->set)->owner;
+}
+
 Hash256 LedgerState::state_hash() const {
   Bytes bytes;
   codec::ByteWriter w(bytes);

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -60,6 +61,8 @@ class LedgerState {
   const keys::SetTable& table() const { return table_; }
   Position position() const { return position_; }
   const Commitment* commitment_of(NodeId node) const;
+  // A member's home gateway: the owner of its set (nullopt for no member).
+  std::optional<GatewayId> home_of(NodeId node) const;
   bool node_id_used(NodeId node) const { return used_nodes_.contains(node); }
   bool commitment_used(const Commitment& c) const { return used_commitments_.contains(c); }
   const std::vector<HistoryEntry>& history() const { return history_; }

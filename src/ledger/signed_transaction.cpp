@@ -60,6 +60,24 @@ bool verify_leave_consent(const Commitment& commitment, const Hash256& chain_id,
   return crypto::ed25519_verify(commitment, leave_consent_bytes(chain_id, node), signature);
 }
 
+Bytes move_consent_bytes(const Hash256& chain_id, NodeId node, GatewayId to, Position placed_at) {
+  Bytes out;
+  codec::ByteWriter w(out);
+  w.raw(as_bytes(domain::kMoveConsent));
+  w.raw(chain_id);
+  w.u32(node.value());
+  w.u16(to.value());
+  w.u64(placed_at.value());
+  return out;
+}
+
+bool verify_move_consent(const Commitment& commitment, const Hash256& chain_id, NodeId node,
+                         GatewayId to, Position placed_at,
+                         const crypto::Ed25519Signature& signature) {
+  return crypto::ed25519_verify(commitment, move_consent_bytes(chain_id, node, to, placed_at),
+                                signature);
+}
+
 SignedTransaction sign_transaction(const crypto::Ed25519KeyPair& key, const Hash256& chain_id,
                                    GatewayId submitter, const Transaction& transaction,
                                    std::optional<crypto::Ed25519Signature> device_signature) {

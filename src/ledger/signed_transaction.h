@@ -1,7 +1,8 @@
 // Signed transactions: the envelope every membership change travels in, between gateways and in
 // blocks (docs/protocol.md section 3.2). The paper's 57-byte transaction is carried unchanged
 // inside it; the envelope says which gateway submits it and proves it, so the contract can
-// check who may make each change (contract.h), and a leave carries the device's own consent.
+// check who may make each change (contract.h), and a leave or a move carries the device's own
+// consent.
 //
 // Wire format, big-endian:
 //
@@ -9,9 +10,10 @@
 //   0      1    version             1
 //   1      2    submitter           GatewayId of the gateway that submits the change
 //   3      57   transaction         transaction.h
-//   60     1    device consent      0 none, 1 a device signature follows (a leave's)
+//   60     1    device consent      0 none, 1 a device signature follows (a leave's, a move's)
 //   61     64   device signature    only with consent 1: Ed25519 under the key the commitment
 //                                   names (enroll/secret_code.h), over leave_consent_bytes()
+//                                   or move_consent_bytes()
 //   61|125 64   gateway signature   Ed25519 under the submitter's genesis key, over
 //                                   "kmchain/v1/submission" || chain id || every byte before it
 //
@@ -65,6 +67,14 @@ const char* to_string(SignedTxError e);
 // What a device signs to ask for its own leave: "kmchain/v1/leave" || chain id || node id.
 // Node ids are never reused, so the consent removes that device once and is worthless after.
 Bytes leave_consent_bytes(const Hash256& chain_id, NodeId node);
+// "kmchain/v1/move" || chain id || node id (u32) || gateway (u16) || placed at (u64): what a
+// device signs to move to `to` (enroll/attach.h), from the set the ledger placed it in at
+// position `placed_at`. Each placement has its own position, so a consent moves the device out
+// of one placement once and is worthless after any later one.
+Bytes move_consent_bytes(const Hash256& chain_id, NodeId node, GatewayId to, Position placed_at);
+[[nodiscard]] bool verify_move_consent(const Commitment& commitment, const Hash256& chain_id,
+                                       NodeId node, GatewayId to, Position placed_at,
+                                       const crypto::Ed25519Signature& signature);
 // Whether `signature` is the consent of the device whose commitment (its code's public key) is
 // `commitment` to leave as `node`.
 [[nodiscard]] bool verify_leave_consent(const Commitment& commitment, const Hash256& chain_id,

@@ -15,13 +15,15 @@ const char* to_string(Operation op) {
       return "leave";
     case Operation::kEvict:
       return "evict";
+    case Operation::kMove:
+      return "move";
   }
   return "unknown";
 }
 
 bool is_operation(std::uint8_t byte) {
   return byte >= static_cast<std::uint8_t>(Operation::kJoin) &&
-         byte <= static_cast<std::uint8_t>(Operation::kEvict);
+         byte <= static_cast<std::uint8_t>(Operation::kMove);
 }
 
 const char* to_string(TxCodecError e) {

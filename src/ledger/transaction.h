@@ -2,7 +2,7 @@
 // big-endian, in this order:
 //
 //   offset size field
-//   0      1    operation     1 join, 2 leave, 3 evict
+//   0      1    operation     1 join, 2 leave, 3 evict, 4 move
 //   1      4    node id
 //   5      4    set id
 //   9      32   commitment    the credential commitment ([paper] hash of the node's secret code)
@@ -27,8 +27,10 @@
 
 namespace kmchain::ledger {
 
-enum class Operation : std::uint8_t { kJoin = 1, kLeave = 2, kEvict = 3 };
-// "join", "leave", "evict".
+// A move re-attaches a member to another gateway (docs/protocol.md section 4.7): its set is the
+// one it enters there.
+enum class Operation : std::uint8_t { kJoin = 1, kLeave = 2, kEvict = 3, kMove = 4 };
+// "join", "leave", "evict", "move".
 const char* to_string(Operation op);
 // Whether `byte` names an Operation.
 bool is_operation(std::uint8_t byte);
@@ -51,7 +53,7 @@ using EncodedTransaction = std::array<std::uint8_t, kTransactionBytes>;
 
 enum class TxCodecError : std::uint8_t {
   kWrongLength = 1,       // not exactly 57 bytes
-  kUnknownOperation = 2,  // operation byte is not 1, 2 or 3
+  kUnknownOperation = 2,  // operation byte is not 1..4
 };
 const char* to_string(TxCodecError e);
 

@@ -130,11 +130,11 @@ std::optional<ledger::SignedTransaction> ByzantineGateways::forged_transaction(s
   // A member of the victim's, if it has one.
   std::optional<NodeId> member;
   for (const auto& [node, record] : state.table().members()) {
-    if (ledger::origin_of(node) == victim && (!member || forge_rng_.uniform(4) == 0)) member = node;
+    if (state.home_of(node) == victim && (!member || forge_rng_.uniform(4) == 0)) member = node;
   }
   ledger::Transaction tx{};
   tx.refresh_key = forge_rng_.key128();
-  switch (forge_rng_.uniform(6)) {
+  switch (forge_rng_.uniform(7)) {
     case 0:
     case 1: {
       // A join into the victim's range and sets: as itself (not its range), or in the victim's
@@ -167,6 +167,25 @@ std::optional<ledger::SignedTransaction> ByzantineGateways::forged_transaction(s
       forge_rng_.fill(consent);
       const GatewayId as = forge_rng_.uniform(2) == 0 ? self : victim;
       return ledger::sign_transaction(key_of(i), chain_id_, as, tx, consent);
+    }
+    case 4: {
+      // The victim's member taken over: a move to itself, with a consent that is not the
+      // device's (made up, or signed with its own gateway key over the right bytes).
+      if (!member) return std::nullopt;
+      auto placement = state.table().assign_move(*member, self);
+      if (!placement) return std::nullopt;
+      tx.op = ledger::Operation::kMove;
+      tx.node = *member;
+      tx.set = placement->set;
+      tx.commitment = *state.commitment_of(*member);
+      crypto::Ed25519Signature consent{};
+      if (forge_rng_.uniform(2) == 0) {
+        forge_rng_.fill(consent);
+      } else {
+        consent = key_of(i).sign(ledger::move_consent_bytes(
+            chain_id_, *member, self, state.table().find_member(*member)->placed_at));
+      }
+      return ledger::sign_transaction(key_of(i), chain_id_, self, tx, consent);
     }
     default: {
       // A change already final, replayed as it was signed.

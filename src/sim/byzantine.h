@@ -41,8 +41,9 @@ enum Behaviour : std::uint32_t {
   kRoundAhead = 1u << 12,       // with each vote, a vote two rounds on: always ahead
   // Membership changes it may not make: joins into another gateway's range, leaves without the
   // device's consent or in another's name, envelopes signed with its key in another's name,
-  // evictions of other gateways' devices (a valid request, which alone must not evict), and
-  // replays of final changes; gossiped, and put in its own proposals.
+  // evictions of other gateways' devices (a valid request, which alone must not evict), moves
+  // of other gateways' devices to itself without the device's consent, and replays of final
+  // changes; gossiped, and put in its own proposals.
   kForgedTransactions = 1u << 13,
 };
 inline constexpr int kBehaviourCount = 14;

@@ -20,20 +20,38 @@ ConsensusChecker::ConsensusChecker(const ledger::Genesis& genesis, ChainRules ru
 // submitter signed the envelope; a join or a leave comes from the node's home gateway (a leave
 // with the device's consent); an eviction by another gateway removes the member only once the
 // gateways that asked it hold more than a third of the power.
-std::optional<std::string> ConsensusChecker::unauthorised(const ledger::SignedTransaction& stx) {
+std::optional<std::string> ConsensusChecker::unauthorised(const ledger::SignedTransaction& stx,
+                                                          std::optional<Position> placed_at) {
   const ledger::Transaction& tx = stx.transaction;
   const ledger::Validator* submitter = genesis_.find(stx.submitter);
   if (submitter == nullptr) return "submitted by no gateway";
   if (!ledger::verify_submitter(submitter->public_key, chain_id_, stx))
     return "not signed by its submitter";
-  const bool home = stx.submitter.value() == tx.node.value() >> 24;
-  if (tx.op == ledger::Operation::kJoin && !home) return "a join from another gateway than home";
+  if (tx.op == ledger::Operation::kJoin) {
+    if (stx.submitter.value() != tx.node.value() >> 24)
+      return "a join from another gateway than the node's range";
+    homes_[tx.node] = stx.submitter;
+    return std::nullopt;
+  }
+  auto home_it = homes_.find(tx.node);
+  if (home_it == homes_.end()) return "a change of a node that never joined";
+  const bool home = home_it->second == stx.submitter;
   if (tx.op == ledger::Operation::kLeave) {
     if (!home) return "a leave from another gateway than home";
     if (!stx.device_signature ||
         !ledger::verify_leave_consent(tx.commitment, chain_id_, tx.node, *stx.device_signature))
       return "a leave without the device's consent";
+    homes_.erase(home_it);
   }
+  if (tx.op == ledger::Operation::kMove) {
+    if (home) return "a move to the gateway that is home already";
+    if (!placed_at || !stx.device_signature ||
+        !ledger::verify_move_consent(tx.commitment, chain_id_, tx.node, stx.submitter, *placed_at,
+                                     *stx.device_signature))
+      return "a move without the device's consent to this gateway from its placement";
+    home_it->second = stx.submitter;
+  }
+  if (tx.op == ledger::Operation::kEvict && home) homes_.erase(home_it);
   if (tx.op == ledger::Operation::kEvict && !home) {
     auto& asked = eviction_asked_[tx.node];
     asked.insert(stx.submitter);
@@ -45,6 +63,7 @@ std::optional<std::string> ConsensusChecker::unauthorised(const ledger::SignedTr
     const bool removed = state_.table().find_member(tx.node) == nullptr;
     if (removed && !removes) return "an eviction in effect without a third of the power asking";
     if (!removed && removes) return "an eviction asked by a third of the power not in effect";
+    if (removed) homes_.erase(tx.node);
   }
   return std::nullopt;
 }
@@ -98,6 +117,9 @@ std::optional<Violation> ConsensusChecker::on_commit(std::size_t node, Height at
     for (std::size_t i = 0; i < stored.block.transactions.size(); ++i) {
       const ledger::SignedTransaction& stx = stored.block.transactions[i];
       const ledger::Transaction& tx = stx.transaction;
+      std::optional<Position> placed_at;
+      if (const keys::MemberRecord* m = state_.table().find_member(tx.node))
+        placed_at = m->placed_at;
       auto verdict = ledger::check(state_, stx);
       if (!verdict) {
         return Violation{
@@ -107,7 +129,7 @@ std::optional<Violation> ConsensusChecker::on_commit(std::size_t node, Height at
             now_ms};
       }
       (void)ledger::apply(state_, stx);
-      if (auto why = unauthorised(stx)) {
+      if (auto why = unauthorised(stx, placed_at)) {
         return Violation{
             "authority",
             fmt::format("height {} transaction {} ({} of node {} by gateway {}): {}", h.value(), i,

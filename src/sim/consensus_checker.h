@@ -80,7 +80,9 @@ class ConsensusChecker {
   std::optional<Violation> check_header(Height at, const consensus::StoredBlock& stored,
                                         std::uint64_t now_ms) const;
   // Why a final change (just applied to state_) was not the submitter's to make, if it was not.
-  std::optional<std::string> unauthorised(const ledger::SignedTransaction& stx);
+  // `placed_at`: the position of the member's placement before the change (moves only).
+  std::optional<std::string> unauthorised(const ledger::SignedTransaction& stx,
+                                          std::optional<Position> placed_at);
 
   const ledger::Genesis genesis_;
   const ledger::Hash256 chain_id_;
@@ -88,6 +90,8 @@ class ConsensusChecker {
   consensus::ProposerSchedule schedule_;
   ledger::LedgerState state_;
   std::map<NodeId, std::set<GatewayId>> eviction_asked_;  // by gateways other than home
+  // Each member's home as the checker follows it: the gateway of its join, then of each move.
+  std::map<NodeId, GatewayId> homes_;
   std::map<Height, std::pair<ledger::Hash256, ledger::Hash256>> decided_;
   std::map<Height, consensus::StoredBlock> blocks_;
   std::map<Key, Bytes> signed_;

@@ -94,3 +94,29 @@ challenge = counting(0x50, 32)
 proof = Ed25519PrivateKey.from_private_bytes(seed).sign(
     b"kmchain/v1/code-proof" + challenge + b"chain-a/gw-3")
 print("proof       ", proof.hex())
+
+# attach.h: node 0x03000007 re-attaches to gateway 3, whose identity seed is 0x60..0x7f; Alice
+# is the device's ephemeral key again, Bob the gateway's; challenge 0x50..0x6f; placed at 42.
+identity = Ed25519PrivateKey.from_private_bytes(counting(0x60, 32))
+code_key = Ed25519PrivateKey.from_private_bytes(seed)
+PLACED_AT = 42
+a_hello = struct.pack(">BI", 1, NODE) + device_pub + NONCE + struct.pack(">H", REPLY_PORT)
+assert len(a_hello) == 55
+print("attach hello", a_hello.hex())
+a_body = struct.pack(">BHI", 1, GATEWAY, NODE) + gateway_pub + challenge + struct.pack(">Q", PLACED_AT)
+a_challenge = a_body + identity.sign(b"kmchain/v1/attach/challenge" + CONTEXT + a_hello + a_body)
+assert len(a_challenge) == 143
+print("challenge   ", sha256(a_challenge).hex(), "(sha-256)")
+proof_context = CONTEXT + struct.pack(">H", GATEWAY) + sha256(a_hello + a_challenge)
+a_proof = (struct.pack(">BI", 1, NODE) +
+           code_key.sign(b"kmchain/v1/code-proof" + challenge + proof_context) +
+           code_key.sign(b"kmchain/v1/move" + CONTEXT + struct.pack(">IHQ", NODE, GATEWAY, PLACED_AT)))
+assert len(a_proof) == 133
+print("attach proof", sha256(a_proof).hex(), "(sha-256)")
+t2 = sha256(a_hello + a_challenge + a_proof)
+a_node_key = hkdf(commitment, shared, b"kmchain/v1/attach/node-key" + CONTEXT + t2, 16)
+k_done = hkdf(commitment, shared, b"kmchain/v1/attach/done" + CONTEXT + t2, 32)
+done_body = struct.pack(">BHI", 1, GATEWAY, NODE)
+a_done = done_body + mac(k_done, done_body)
+print("attach key  ", a_node_key.hex())
+print("attach done ", a_done.hex())

@@ -1,7 +1,8 @@
 // Custody views of the key manager (keys/key_manager.h, docs/protocol.md section 4): one view per
 // gateway, each holding only its own keys, together do exactly what the composition does.
-// Over random joins (through random gateways, some of departed devices), leaves and
-// evictions with P in 1..5, all managers deriving their keys (DerivedKeySource):
+// Over random joins (through random gateways, some of departed devices), leaves, evictions and
+// moves (a member re-attached to another gateway with a fresh node key) with P in 1..5, all
+// managers deriving their keys (DerivedKeySource):
 //   (a) the views' envelopes, opened, equal the composition's as a multiset;
 //   (b) keyrings fed only the views' envelopes hold the composition's key values;
 //   (c) a view holds no key of a set it does not own, of a pair of sets it owns neither of, or
@@ -103,16 +104,20 @@ struct Composition {
 // One committed membership change, as every gateway executes it.
 struct Change {
   bool join = true;
+  bool move = false;
   NodeId node;
-  GatewayId origin;  // join
-  Key128 node_key;   // join: known to the origin only
+  GatewayId origin;  // join: the gateway joined through; move: the gateway moved to
+  Key128 node_key;   // join, move: known to the origin only
   Cause cause = Cause::kLeave;
   Key128 refresh_key;
 };
 
 Result<RekeyPlan, TableError> execute(KeyManager& km, const Change& c) {
-  if (!c.join) return km.remove(c.node, c.cause, c.refresh_key);
   const bool home = km.holds(c.origin);
+  if (c.move)
+    return km.move(c.node, c.origin, home ? std::optional<Key128>(c.node_key) : std::nullopt,
+                   c.refresh_key);
+  if (!c.join) return km.remove(c.node, c.cause, c.refresh_key);
   return km.join(c.node, c.origin, home ? std::optional<Key128>(c.node_key) : std::nullopt,
                  c.refresh_key);
 }
@@ -288,7 +293,7 @@ void check_custody(const KeyManager& view, const KeyManager& comp, const Entitle
   RC_ASSERT(record == comp.gateway(g).custody());
 }
 
-enum class OpKind : std::uint8_t { kJoin, kRejoin, kLeave, kEvict };
+enum class OpKind : std::uint8_t { kJoin, kRejoin, kLeave, kEvict, kMove };
 
 struct Op {
   OpKind kind;
@@ -300,8 +305,11 @@ RC_GTEST_PROP(CustodyViews, TogetherDoWhatTheCompositionDoes, ()) {
   const auto p = *rc::gen::inRange<std::size_t>(1, 6);
   const auto seed = *rc::gen::arbitrary<std::uint64_t>();
   const auto ops = *rc::gen::container<std::vector<Op>>(rc::gen::construct<Op>(
-      rc::gen::weightedElement<OpKind>(
-          {{5, OpKind::kJoin}, {1, OpKind::kRejoin}, {2, OpKind::kLeave}, {1, OpKind::kEvict}}),
+      rc::gen::weightedElement<OpKind>({{5, OpKind::kJoin},
+                                        {1, OpKind::kRejoin},
+                                        {2, OpKind::kLeave},
+                                        {1, OpKind::kEvict},
+                                        {2, OpKind::kMove}}),
       rc::gen::arbitrary<std::uint32_t>(), rc::gen::inRange<std::uint8_t>(0, 5)));
 
   const ConsortiumSecrets secrets(p, seed);
@@ -321,7 +329,21 @@ RC_GTEST_PROP(CustodyViews, TogetherDoWhatTheCompositionDoes, ()) {
   for (const Op& op : ops) {
     Change c;
     const bool removal = (op.kind == OpKind::kLeave || op.kind == OpKind::kEvict) && !live.empty();
-    if (removal) {
+    const bool move = op.kind == OpKind::kMove && !live.empty() && p > 1;
+    if (move) {
+      // To another gateway than its home, with the node key of its attachment there; the
+      // device starts a fresh keyring under it and waits for its bundle.
+      c.join = false;
+      c.move = true;
+      c.node = live[op.pick % live.size()];
+      const SetTable& t = comp.km->table();
+      const GatewayId home = t.find_set(t.find_member(c.node)->set)->owner;
+      c.origin = gw(op.gateway % p);
+      if (c.origin == home) c.origin = gw((home.value() + 1) % p);
+      c.node_key = device_rng.key128();
+      comp_fleet.enroll(c.node, c.node_key);
+      view_fleet.enroll(c.node, c.node_key);
+    } else if (removal) {
       const std::size_t i = op.pick % live.size();
       c.join = false;
       c.node = live[i];

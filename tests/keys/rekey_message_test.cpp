@@ -430,7 +430,7 @@ TEST(RekeyMessageMalformed, RefreshWithAnUnknownChangeOrCause) {
     EXPECT_EQ(open_error(MessageKind::kRefresh, refresh_plaintext(change, 1)),
               RekeyError::kMalformed)
         << int{change};
-  for (std::uint8_t cause : {std::uint8_t{0}, std::uint8_t{5}})
+  for (std::uint8_t cause : {std::uint8_t{0}, std::uint8_t{6}})
     EXPECT_EQ(open_error(MessageKind::kRefresh, refresh_plaintext(1, cause)),
               RekeyError::kMalformed)
         << int{cause};

@@ -276,6 +276,17 @@ TEST_F(SetTableErrors, RemovalOfAnUnknownNodeIsRefused) {
   ExpectUnchanged();
 }
 
+TEST_F(SetTableErrors, MoveOfAnUnknownNodeOrToNoGatewayIsRefused) {
+  auto unknown = d_.table().move(NodeId{42}, GatewayId{1}, Position{100}, counter());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error(), TableError::kNodeUnknown);
+  EXPECT_EQ(d_.table().assign_move(NodeId{42}, GatewayId{1}).error(), TableError::kNodeUnknown);
+  auto nowhere = d_.table().move(NodeId{3}, GatewayId{256}, Position{100}, counter());
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_EQ(nowhere.error(), TableError::kGatewayOutOfRange);
+  ExpectUnchanged();
+}
+
 TEST_F(SetTableErrors, GatewayIdOutOfRangeIsRefused) {
   for (std::uint16_t g : {std::uint16_t{256}, std::uint16_t{257}, std::uint16_t{65535}}) {
     auto a = d_.table().assign(GatewayId{g});
@@ -301,6 +312,39 @@ TEST(SetTableErrorNames, EveryErrorHasADistinctName) {
 
 // ---------------------------------------------------------------------------------------------
 // Reorder
+
+TEST(SetTableMove, TakesTheDeviceOutOfItsSetAndIntoASetOfTheNewHome) {
+  Driver d;
+  d.grow(1, 10, GatewayId{0});
+  d.grow(101, 5, GatewayId{1});
+  const SetId from = d.table().find_member(NodeId{3})->set;
+  const Placement target = *d.table().assign_move(NodeId{3}, GatewayId{1});
+  std::vector<Step> seen;
+  auto steps = d.table().move(NodeId{3}, GatewayId{1}, Position{d.position() + 1},
+                              [&](const Step& s) { seen.push_back(s); });
+  ASSERT_TRUE(steps.ok());
+  EXPECT_EQ(seen, *steps);
+  const Step& out = steps->front();
+  EXPECT_EQ(out.kind, StepKind::kRemove);
+  EXPECT_EQ(out.cause, Cause::kMove);
+  EXPECT_EQ(out.set, from);
+  EXPECT_EQ(out.owner, GatewayId{0});
+  const Step& in = steps->back();
+  EXPECT_EQ(in.kind, StepKind::kPlace);
+  EXPECT_EQ(in.cause, Cause::kMove);
+  EXPECT_EQ(in.owner, GatewayId{1});
+  EXPECT_EQ(in.set, target.set);
+  EXPECT_EQ(d.table().find_member(NodeId{3})->set, target.set);
+  EXPECT_EQ(d.table().find_member(NodeId{3})->placed_at, in.position);
+  EXPECT_EQ(d.table().member_count(), 15u);
+  EXPECT_FALSE(std::count(d.table().find_set(from)->members.begin(),
+                          d.table().find_set(from)->members.end(), NodeId{3}));
+  // Only joins and moves arrive at a home; only leaves and evictions depart.
+  EXPECT_TRUE(arrives(in));
+  EXPECT_FALSE(departs(out.cause));
+  EXPECT_TRUE(departs(Cause::kLeave) && departs(Cause::kEvict));
+  EXPECT_FALSE(departs(Cause::kReorder));
+}
 
 TEST(SetTableReorder, DissolvesTheSmallestSetWhenTheOthersCanAbsorbIt) {
   Driver d = uneven_table();
@@ -501,16 +545,16 @@ TEST(SetTableObserver, SeesEachStepWithTheTableAsThatStepLeftIt) {
 // ---------------------------------------------------------------------------------------------
 // Property: the shape invariants hold after any sequence of operations
 
-enum class OpKind : std::uint8_t { kJoin, kLeave, kEvict };
+enum class OpKind : std::uint8_t { kJoin, kLeave, kEvict, kMove };
 
 struct Op {
   OpKind kind;
-  std::uint32_t pick;  // which member leaves (modulo the member count)
+  std::uint32_t pick;  // which member leaves or moves (modulo the member count)
   std::uint8_t gateway;
 };
 
 std::ostream& operator<<(std::ostream& os, const Op& op) {
-  const char* names[] = {"join", "leave", "evict"};
+  const char* names[] = {"join", "leave", "evict", "move"};
   return os << names[static_cast<int>(op.kind)] << "(" << op.pick << ", g" << int{op.gateway}
             << ")";
 }
@@ -578,8 +622,10 @@ RC_GTEST_PROP(SetTableProperty, ShapeHoldsAfterEveryOperation, ()) {
   // ... then churn that grows (join weight 4), holds (2) or shrinks the network (1, 0).
   const auto join_weight = full_range<std::size_t>(0, 5);
   const auto gen_op = rc::gen::construct<Op>(
-      rc::gen::weightedElement<OpKind>(
-          {{join_weight, OpKind::kJoin}, {1, OpKind::kLeave}, {1, OpKind::kEvict}}),
+      rc::gen::weightedElement<OpKind>({{join_weight, OpKind::kJoin},
+                                        {1, OpKind::kLeave},
+                                        {1, OpKind::kEvict},
+                                        {1, OpKind::kMove}}),
       rc::gen::arbitrary<std::uint32_t>(), rc::gen::inRange<std::uint8_t>(0, 5));
   std::vector<Op> ops;
   for (std::uint8_t g : growth_gateways)
@@ -601,6 +647,25 @@ RC_GTEST_PROP(SetTableProperty, ShapeHoldsAfterEveryOperation, ()) {
       RC_ASSERT(step->position == Position{first});
       position = first;
       live.push_back(node);
+    } else if (op.kind == OpKind::kMove) {
+      // To the gateway the op names: its home again is a move too (out and back in).
+      const NodeId node = live[op.pick % live.size()];
+      const GatewayId to{static_cast<std::uint16_t>(op.gateway % gateways)};
+      auto placement = t.assign_move(node, to);
+      RC_ASSERT(placement.ok());
+      auto steps = t.move(node, to, Position{first});
+      RC_ASSERT(steps.ok());
+      RC_ASSERT(steps->size() >= 2);
+      RC_ASSERT(steps->front().kind == StepKind::kRemove && steps->front().node == node);
+      RC_ASSERT(steps->front().cause == Cause::kMove);
+      const Step& placed = steps->back();
+      RC_ASSERT(placed.kind == StepKind::kPlace && placed.node == node);
+      RC_ASSERT(placed.cause == Cause::kMove && placed.owner == to);
+      RC_ASSERT(placed.set == placement->set && placed.opens_set == placement->opens_set);
+      for (std::size_t k = 0; k < steps->size(); ++k)
+        RC_ASSERT((*steps)[k].position == Position{first + k});
+      RC_ASSERT(t.find_member(node)->set == placed.set);
+      position = placed.position.value();
     } else {
       const std::size_t i = op.pick % live.size();
       const NodeId node = live[i];
@@ -648,9 +713,16 @@ RC_GTEST_PROP(SetTableReplay, ReplayingEveryStepGivesAnEqualTable, ()) {
       const auto& members = decided.members();
       auto it = members.begin();
       std::advance(it, *rc::gen::inRange<std::size_t>(0, members.size()));
-      auto removed = decided.remove(it->first, Cause::kLeave, Position{position + 1});
-      RC_ASSERT(removed.ok());
-      steps = *removed;
+      if (*rc::gen::inRange(0, 3) == 0) {
+        const GatewayId to{*rc::gen::inRange<std::uint16_t>(0, gateways)};
+        auto moved = decided.move(it->first, to, Position{position + 1});
+        RC_ASSERT(moved.ok());
+        steps = *moved;
+      } else {
+        auto removed = decided.remove(it->first, Cause::kLeave, Position{position + 1});
+        RC_ASSERT(removed.ok());
+        steps = *removed;
+      }
     }
     position = steps.back().position.value();
     for (const Step& s : steps)

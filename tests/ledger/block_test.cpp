@@ -203,7 +203,7 @@ std::optional<BlockError> expected_error(const Block& block, const Bytes& wire, 
       return BlockError{BlockErrorCode::kBadTransaction, static_cast<std::uint16_t>(index), e};
     };
     if (in == 0) return bad(SignedTxError::kBadVersion);
-    if (in == 3 && (value < 1 || value > 3)) return bad(SignedTxError::kBadTransaction);
+    if (in == 3 && (value < 1 || value > 4)) return bad(SignedTxError::kBadTransaction);
     if (in == 60) return value > 1 ? bad(SignedTxError::kBadConsentFlag) : kAnyRefusal;
     return error(BlockErrorCode::kRootMismatch);  // another transaction under the same root
   }

@@ -221,6 +221,88 @@ TEST_F(Contract, AnotherGatewaysEvictionTakesEffectOnlyWithMoreThanAThirdOfThePo
   EXPECT_EQ(state_.table().find_member(other), nullptr);
 }
 
+TEST_F(Contract, AMoveTakesTheMemberToTheGatewayItConsentedToWhichBecomesItsHome) {
+  const NodeId node = node_of(0, 4);
+  const Transaction move = fixture::move_tx(state_, node, GatewayId{2});
+  const auto stx = signed_as(state_, move, GatewayId{2});
+  ASSERT_TRUE(check(state_, stx).ok()) << to_string(check(state_, stx).error());
+  const Commitment commitment = *state_.commitment_of(node);
+  const auto steps = apply(state_, stx);
+  ASSERT_GE(steps.size(), 2u);
+  EXPECT_EQ(steps.front().kind, keys::StepKind::kRemove);
+  EXPECT_EQ(steps.front().cause, keys::Cause::kMove);
+  EXPECT_EQ(steps.front().owner, GatewayId{0});
+  EXPECT_EQ(steps.back().kind, keys::StepKind::kPlace);
+  EXPECT_EQ(steps.back().cause, keys::Cause::kMove);
+  EXPECT_EQ(steps.back().set, move.set);
+  EXPECT_EQ(state_.home_of(node), GatewayId{2});
+  EXPECT_EQ(*state_.commitment_of(node), commitment);  // the same device, the same code
+  EXPECT_EQ(state_.history().back().transaction, move);
+  // The same envelope again: gateway 2 is its home now.
+  EXPECT_EQ(check(state_, stx).error(), Rejection::kAlreadyHome);
+  // The new home leaves and evicts it alone; the old one only asks.
+  const Transaction leave = removal_tx(state_, node, Operation::kLeave);
+  EXPECT_EQ(check(state_, signed_as(state_, leave, GatewayId{0})).error(), Rejection::kNotHome);
+  EXPECT_TRUE(check(state_, signed_as(state_, leave, GatewayId{2})).ok());
+  const auto request = signed_as(state_, removal_tx(state_, node, Operation::kEvict), GatewayId{0});
+  EXPECT_TRUE(apply(state_, request).empty());
+  EXPECT_EQ(state_.eviction_requested_by(node), std::set<GatewayId>{GatewayId{0}});
+  // Moving back home: a new consent, from the new placement.
+  const Transaction back = fixture::move_tx(state_, node, GatewayId{0});
+  ASSERT_TRUE(check(state_, signed_as(state_, back, GatewayId{0})).ok());
+  apply(state_, signed_as(state_, back, GatewayId{0}));
+  EXPECT_EQ(state_.home_of(node), GatewayId{0});
+  // The first consent (to gateway 2, from the first placement) is worthless now.
+  Transaction replay = fixture::move_tx(state_, node, GatewayId{2});
+  EXPECT_EQ(check(state_, sign_transaction(fixture::validator_key(2), state_.consortium().chain_id,
+                                           GatewayId{2}, replay, stx.device_signature))
+                .error(),
+            Rejection::kNoConsent);
+}
+
+TEST_F(Contract, AMoveNeedsTheDevicesConsentToThatGatewayAndTheSetAssignmentGives) {
+  const NodeId node = node_of(0, 4);
+  const Hash256 chain_id = state_.consortium().chain_id;
+  const Transaction move = fixture::move_tx(state_, node, GatewayId{1});
+  const auto key = fixture::validator_key(1);
+  // No consent: the envelope alone says so.
+  EXPECT_EQ(check_signatures(state_, sign_transaction(key, chain_id, GatewayId{1}, move)).error(),
+            Rejection::kNoConsent);
+  // The device's consent to move to gateway 2, submitted by gateway 1.
+  const auto to_two = fixture::move_consent_for(state_, move, GatewayId{2});
+  EXPECT_EQ(check(state_, sign_transaction(key, chain_id, GatewayId{1}, move, to_two)).error(),
+            Rejection::kNoConsent);
+  // A leave consent is no move consent.
+  const auto leave_consent = fixture::consent_for(state_, move);
+  EXPECT_EQ(
+      check(state_, sign_transaction(key, chain_id, GatewayId{1}, move, leave_consent)).error(),
+      Rejection::kNoConsent);
+  // Another device's consent.
+  const auto* member = state_.table().find_member(node);
+  const auto other = fixture::device_key_of_number(5).sign(
+      move_consent_bytes(chain_id, node, GatewayId{1}, member->placed_at));
+  EXPECT_EQ(check(state_, sign_transaction(key, chain_id, GatewayId{1}, move, other)).error(),
+            Rejection::kNoConsent);
+  // The home gateway cannot move its own device to itself.
+  const Transaction home = fixture::move_tx(state_, node, GatewayId{0});
+  EXPECT_EQ(check(state_, signed_as(state_, home, GatewayId{0})).error(), Rejection::kAlreadyHome);
+  // Another set than Assignment's, another commitment, no member.
+  Transaction wrong_set = move;
+  wrong_set.set = SetId{wrong_set.set.value() + 1};
+  EXPECT_EQ(check(state_, signed_as(state_, wrong_set, GatewayId{1})).error(),
+            Rejection::kWrongSet);
+  Transaction wrong_commitment = move;
+  wrong_commitment.commitment = fixture::commitment_of_number(5);
+  EXPECT_EQ(check(state_, signed_as(state_, wrong_commitment, GatewayId{1})).error(),
+            Rejection::kCommitmentMismatch);
+  Transaction nobody = move;
+  nobody.node = node_of(0, 99);
+  const auto to_one = fixture::move_consent_for(state_, move, GatewayId{1});
+  EXPECT_EQ(check(state_, sign_transaction(key, chain_id, GatewayId{1}, nobody, to_one)).error(),
+            Rejection::kNotMember);
+  EXPECT_TRUE(check(state_, signed_as(state_, move, GatewayId{1})).ok());
+}
+
 TEST(ContractPowers, EvictionPowerIsWeighedNotCounted) {
   // Powers 5, 1, 1, 1 (total 8): gateway 0 alone is more than a third; gateways 1-3 together
   // (3 of 8) are too, any two of them (2 of 8) are not.
@@ -262,9 +344,9 @@ TEST_F(Contract, EveryApplyChangesTheStateHash) {
   EXPECT_NE(state_.state_hash(), before);  // history differs even if the table is back
 }
 
-// Random transactions, valid and invalid, applied by two replicas in the same order: the same
-// verdicts and the same state hash after every transaction; a replica that also applies one
-// more transaction diverges.
+// Random transactions (joins, leaves, evictions, moves), valid and invalid, applied by two
+// replicas in the same order: the same verdicts and the same state hash after every
+// transaction; a replica that also applies one more transaction diverges.
 RC_GTEST_PROP(ContractProperty, ReplicasAgreeAndShapeHolds, (std::uint64_t seed)) {
   crypto::DeterministicRng rng(seed);
   const std::size_t gateways = 1 + rng.uniform(4);
@@ -283,20 +365,42 @@ RC_GTEST_PROP(ContractProperty, ReplicasAgreeAndShapeHolds, (std::uint64_t seed)
       if (roll < 5) tx.set = SetId{tx.set.value() ^ 1};  // sometimes wrong
       if (roll >= 5 && roll < 8)
         tx.commitment = fixture::commitment_of_number(1);  // sometimes reused
+    } else if (roll < 65 && gateways > 1) {
+      // A move to another gateway than its home, submitted there with the device's consent.
+      const NodeId node = members[rng.uniform(members.size())];
+      const auto to = GatewayId{static_cast<std::uint16_t>(
+          (a.home_of(node)->value() + 1 + rng.uniform(gateways - 1)) % gateways)};
+      tx = fixture::move_tx(a, node, to);
+      if (roll >= 63) tx.set = SetId{tx.set.value() ^ 1};  // sometimes wrong
+      const SignedTransaction stx = signed_as(a, tx, to);
+      const auto va = check(a, stx);
+      const auto vb = check(b, stx);
+      RC_ASSERT(va.ok() == vb.ok());
+      if (!va.ok()) {
+        RC_ASSERT(va.error() == vb.error());
+        continue;
+      }
+      apply(a, stx);
+      apply(b, stx);
+      RC_ASSERT(a.state_hash() == b.state_hash());
+      RC_ASSERT(a.home_of(node) == to);
+      continue;
     } else {
       const NodeId node = members[rng.uniform(members.size())];
       tx = removal_tx(a, node, roll < 80 ? Operation::kLeave : Operation::kEvict);
       if (roll >= 95) tx.commitment[0] ^= 0xff;  // sometimes forged
     }
-    const auto va = check(a, from_home(a, tx));
-    const auto vb = check(b, from_home(b, tx));
+    // One envelope for both replicas: they are in the same state.
+    const SignedTransaction stx = from_home(a, tx);
+    const auto va = check(a, stx);
+    const auto vb = check(b, stx);
     RC_ASSERT(va.ok() == vb.ok());
     if (!va.ok()) {
       RC_ASSERT(va.error() == vb.error());
       continue;
     }
-    apply(a, from_home(a, tx));
-    apply(b, from_home(b, tx));
+    apply(a, stx);
+    apply(b, stx);
     RC_ASSERT(a.state_hash() == b.state_hash());
     if (tx.op == Operation::kJoin) {
       members.push_back(tx.node);

@@ -68,6 +68,27 @@ inline Transaction removal_tx(const LedgerState& state, NodeId node, Operation o
                      refresh_key_of(2)};
 }
 
+// A move of a member to gateway `to`, with the set Assignment gives for it in `state`.
+inline Transaction move_tx(const LedgerState& state, NodeId node, GatewayId to) {
+  auto placement = state.table().assign_move(node, to);
+  EXPECT_TRUE(placement.ok());
+  const Commitment* c = state.commitment_of(node);
+  EXPECT_NE(c, nullptr);
+  return Transaction{Operation::kMove, node, placement ? placement->set : SetId{},
+                     c ? *c : Commitment{}, refresh_key_of(3)};
+}
+
+// The device's consent to move as tx.node to `to` from its placement in `state`.
+inline std::optional<crypto::Ed25519Signature> move_consent_for(const LedgerState& state,
+                                                                const Transaction& tx,
+                                                                GatewayId to) {
+  auto it = device_keys().find(tx.commitment);
+  const auto* member = state.table().find_member(tx.node);
+  if (it == device_keys().end() || member == nullptr) return std::nullopt;
+  return it->second.sign(
+      move_consent_bytes(state.consortium().chain_id, tx.node, to, member->placed_at));
+}
+
 // The device's consent to leave as tx.node, if the fixture made its commitment.
 inline std::optional<crypto::Ed25519Signature> consent_for(const LedgerState& state,
                                                            const Transaction& tx) {
@@ -76,19 +97,21 @@ inline std::optional<crypto::Ed25519Signature> consent_for(const LedgerState& st
   return it->second.sign(leave_consent_bytes(state.consortium().chain_id, tx.node));
 }
 
-// `tx` signed by gateway `submitter` for the state's consortium; a leave with its device's
-// consent.
+// `tx` signed by gateway `submitter` for the state's consortium; a leave or a move with its
+// device's consent.
 inline SignedTransaction signed_as(const LedgerState& state, const Transaction& tx,
                                    GatewayId submitter) {
   std::optional<crypto::Ed25519Signature> consent;
   if (tx.op == Operation::kLeave) consent = consent_for(state, tx);
+  if (tx.op == Operation::kMove) consent = move_consent_for(state, tx, submitter);
   return sign_transaction(validator_key(submitter.value()), state.consortium().chain_id, submitter,
                           tx, consent);
 }
 
-// `tx` as its node's home gateway submits it.
+// `tx` as its node's home gateway submits it: the gateway of its range for a join, the owner
+// of its set for a member.
 inline SignedTransaction from_home(const LedgerState& state, const Transaction& tx) {
-  return signed_as(state, tx, origin_of(tx.node));
+  return signed_as(state, tx, state.home_of(tx.node).value_or(origin_of(tx.node)));
 }
 
 // A state of `gateways` gateways of power 1 (make_genesis).

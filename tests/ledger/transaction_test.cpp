@@ -71,7 +71,7 @@ TEST(Transaction, EveryOperationByteIsKnownOrRefused) {
   for (int op = 0; op < 256; ++op) {
     encoded[0] = static_cast<std::uint8_t>(op);
     auto decoded = decode_transaction(encoded);
-    if (op >= 1 && op <= 3) {
+    if (op >= 1 && op <= 4) {
       ASSERT_TRUE(decoded.ok()) << op;
       EXPECT_EQ(static_cast<int>(decoded->op), op);
     } else {
