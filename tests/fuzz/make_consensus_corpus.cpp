@@ -269,6 +269,11 @@ int main(int argc, char** argv) {
         ledger::sign_vote(fuzz::ledger_key(v), f.chain_id, ledger::VoteType::kPrevote, Height{5},
                           Round{2}, ledger::block_hash(*full.valid_value), GatewayId{v}));
   }
+  // The own votes of round 1, which it left.
+  for (auto type : {ledger::VoteType::kPrevote, ledger::VoteType::kPrecommit}) {
+    full.left_votes.push_back(ledger::sign_vote(fuzz::ledger_key(0), f.chain_id, type, Height{5},
+                                                Round{1}, std::nullopt, GatewayId{0}));
+  }
   const Bytes full_bytes = consensus::encode(full);
   KMCHAIN_FUZZ_ASSERT(consensus::decode_signer_state(full_bytes).ok());
   write_seed(ss_dir, "full", full_bytes);
@@ -281,6 +286,14 @@ int main(int argc, char** argv) {
   consensus::SignerState ahead = full;
   ahead.locked_round = Round{3};  // above the current round
   write_seed(ss_dir, "locked-ahead", consensus::encode(ahead));
+  // A version 2 record (before the left round's votes): the full one without them.
+  consensus::SignerState old = full;
+  old.left_votes.clear();
+  Bytes v2 = consensus::encode(old);
+  v2.pop_back();
+  v2[0] = consensus::kSignerStateVersionNoLeftVotes;
+  KMCHAIN_FUZZ_ASSERT(consensus::decode_signer_state(v2).ok());
+  write_seed(ss_dir, "version-2", v2);
   const auto& wal = net.wal0();
   KMCHAIN_FUZZ_ASSERT(wal.size() >= 3);
   for (std::size_t i : {std::size_t{0}, wal.size() / 2, wal.size() - 1})
