@@ -3,10 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <unordered_set>
+#include <vector>
 
 #include "base/check.h"
+#include "base/limits.h"
 #include "crypto/random.h"
+#include "keys/custody_record.h"
+#include "keys/key_id.h"
 #include "keys/key_manager.h"
 #include "keys/keyring.h"
 #include "sim/key_fingerprint.h"
@@ -114,6 +119,188 @@ CaptureResult analyze_capture(const CaptureConfig& config) {
     r.measured_max = std::max(r.measured_max, fraction);
   }
   r.measured = sum / static_cast<double>(config.trials);
+  return r;
+}
+
+double gateway_capture_formula(std::size_t devices, std::size_t gateways) {
+  const auto n = static_cast<double>(devices);
+  const auto p = static_cast<double>(gateways);
+  return (2.0 * n * p - n - p) / ((n - 1.0) * p * p);
+}
+
+namespace {
+
+// One history of membership changes, run twice: through the key manager (every gateway's store,
+// exactly as the gateways' custody views hold them: tests/keys/custody_test.cpp) and through
+// the naive design, where Assignment places every device in the smallest set of all and the
+// gateway that places a device learns that set's keys for good.
+class History {
+ public:
+  History(std::size_t gateways, crypto::Rng& rng)
+      : gateways_(gateways), rng_(rng), km_(gateways, rng), known_(gateways) {}
+
+  void join() {
+    const auto g = static_cast<std::uint16_t>(rng_.uniform(gateways_));
+    const NodeId node{(static_cast<std::uint32_t>(g) << 24) | ++counters_[g]};
+    KMCHAIN_CHECK(km_.join(node, GatewayId{g}, rng_.key128(), rng_.key128()).ok());
+    auto step = naive_.join(node, GatewayId{0}, next_naive());
+    KMCHAIN_CHECK(step.ok());
+    known_[g].insert(step->set);
+    naive_home_[node] = g;
+    live_.push_back(node);
+    ++operations_;
+  }
+
+  void remove(keys::Cause cause) {
+    const NodeId node = take_random();
+    KMCHAIN_CHECK(km_.remove(node, cause, rng_.key128()).ok());
+    // The gateway that removes it runs the Reorder that follows, and places whoever moves.
+    const std::size_t home = naive_home_.at(node);
+    auto steps = naive_.remove(node, cause, next_naive());
+    KMCHAIN_CHECK(steps.ok());
+    naive_position_ = steps->back().position.value();
+    for (const keys::Step& s : *steps) {
+      if (s.kind == keys::StepKind::kPlace) known_[home].insert(s.set);
+    }
+    naive_home_.erase(node);
+    ++operations_;
+  }
+
+  // A member re-attached to another gateway, with the node key of that attachment. In the
+  // naive design it stays in its set, which the new gateway now serves and so knows.
+  void move() {
+    const NodeId node = live_[rng_.uniform(live_.size())];
+    const keys::SetTable& t = km_.table();
+    const GatewayId home = t.find_set(t.find_member(node)->set)->owner;
+    const auto to = GatewayId{
+        static_cast<std::uint16_t>((home.value() + 1 + rng_.uniform(gateways_ - 1)) % gateways_)};
+    KMCHAIN_CHECK(km_.move(node, to, rng_.key128(), rng_.key128()).ok());
+    known_[to.value()].insert(naive_.find_member(node)->set);
+    naive_home_[node] = to.value();
+    ++operations_;
+    ++moves_;
+  }
+
+  struct Exposure {
+    std::uint64_t links = 0;
+    std::uint64_t by_dropped_keys = 0;
+  };
+
+  // Links of current members whose DEK gateway g holds, or held once under the same key id.
+  Exposure exposed(std::size_t g) const {
+    const keys::GatewayKeys& store = km_.gateway(GatewayId{static_cast<std::uint16_t>(g)});
+    std::set<keys::KeyId> ever;
+    for (const keys::CustodySpan& span : store.custody().spans())
+      ever.insert(span.key);
+    Exposure e;
+    const auto& sets = km_.table().sets();
+    for (auto x = sets.begin(); x != sets.end(); ++x) {
+      for (auto y = x; y != sets.end(); ++y) {
+        const std::uint64_t sx = x->second.members.size();
+        const std::uint64_t sy = y->second.members.size();
+        const bool same = x == y;
+        const std::uint64_t links = same ? sx * (sx - 1) / 2 : sx * sy;
+        // Same set: the pairwise node keys come from the set's seed, held with its set key.
+        const keys::KeyId id = same ? keys::KeyId::set_key(x->first)
+                                    : keys::KeyId::pairwise_set_key(x->first, y->first);
+        const bool held = same ? store.owned_set(x->first) != nullptr
+                               : store.pairwise_set_key(x->first, y->first) != nullptr;
+        if (held || ever.contains(id)) e.links += links;
+        if (!held && ever.contains(id)) e.by_dropped_keys += links;
+      }
+    }
+    return e;
+  }
+
+  // The same in the naive design: every link that touches a set g ever placed a device in.
+  std::uint64_t naive_exposed(std::size_t g) const {
+    std::uint64_t links = 0;
+    const auto& sets = naive_.sets();
+    for (auto x = sets.begin(); x != sets.end(); ++x) {
+      for (auto y = x; y != sets.end(); ++y) {
+        if (!known_[g].contains(x->first) && !known_[g].contains(y->first)) continue;
+        const std::uint64_t sx = x->second.members.size();
+        const std::uint64_t sy = y->second.members.size();
+        links += x == y ? sx * (sx - 1) / 2 : sx * sy;
+      }
+    }
+    return links;
+  }
+
+  std::size_t members() const { return live_.size(); }
+  std::uint64_t operations() const { return operations_; }
+  std::uint64_t moves() const { return moves_; }
+
+ private:
+  Position next_naive() { return Position{++naive_position_}; }
+
+  NodeId take_random() {
+    const std::size_t i = rng_.uniform(live_.size());
+    const NodeId node = live_[i];
+    live_[i] = live_.back();
+    live_.pop_back();
+    return node;
+  }
+
+  std::size_t gateways_;
+  crypto::Rng& rng_;
+  keys::KeyManager km_;
+  keys::SetTable naive_;
+  std::uint64_t naive_position_ = 0;
+  std::vector<std::set<SetId>> known_;  // naive: per gateway, the sets it placed devices in
+  std::map<NodeId, std::size_t> naive_home_;
+  std::map<std::uint16_t, std::uint32_t> counters_;
+  std::vector<NodeId> live_;
+  std::uint64_t operations_ = 0;
+  std::uint64_t moves_ = 0;
+};
+
+}  // namespace
+
+GatewayCaptureResult analyze_gateway_capture(const GatewayCaptureConfig& config) {
+  KMCHAIN_CHECK(config.devices >= 2 && config.gateways >= 1 && config.trials >= 1);
+  KMCHAIN_CHECK(config.gateways <= limits::kGatewaysMax);
+  crypto::DeterministicRng rng(config.seed);
+  const std::uint64_t n = config.devices;
+  const auto links = static_cast<double>(n * (n - 1) / 2);
+  GatewayCaptureResult r;
+  r.formula = gateway_capture_formula(config.devices, config.gateways);
+  r.measured_min = 1.0;
+  double measured = 0;
+  double naive = 0;
+  for (std::size_t t = 0; t < config.trials; ++t) {
+    History h(config.gateways, rng);
+    // Growth to n through random gateways, then churn of n/2 changes at constant size:
+    // leaves and evictions each replaced by a join, and moves between gateways.
+    for (std::size_t i = 0; i < config.devices; ++i)
+      h.join();
+    for (std::size_t i = 0; i < config.devices / 2; ++i) {
+      const std::uint64_t roll = rng.uniform(10);
+      if (roll < 3 && config.gateways > 1) {
+        h.move();
+      } else {
+        h.remove(roll < 8 ? keys::Cause::kLeave : keys::Cause::kEvict);
+        h.join();
+      }
+    }
+    KMCHAIN_CHECK(h.members() == config.devices);
+    // Each gateway captured in turn (alone): the mean over them is what capturing one at random
+    // exposes, without the sampling error of picking one.
+    for (std::size_t captured = 0; captured < config.gateways; ++captured) {
+      const History::Exposure e = h.exposed(captured);
+      const double fraction = static_cast<double>(e.links) / links;
+      measured += fraction;
+      r.measured_min = std::min(r.measured_min, fraction);
+      r.measured_max = std::max(r.measured_max, fraction);
+      r.exposed_by_dropped_keys += e.by_dropped_keys;
+      naive += static_cast<double>(h.naive_exposed(captured)) / links;
+    }
+    r.operations = h.operations();
+    r.moves += h.moves();
+  }
+  const auto captures = static_cast<double>(config.trials * config.gateways);
+  r.measured = measured / captures;
+  r.naive = naive / captures;
   return r;
 }
 

@@ -5,6 +5,16 @@
 // The paper's Proposition 1 gives the fraction for one captured device in k sets of k
 // (n = k*k): the device's own k-1 pairwise node keys, plus its set's (k-1) pairwise set keys,
 // each covering k*k links, over n(n-1)/2 links: 2(n+1)/((sqrt(n)+1)n).
+//
+// Gateway capture: a history of membership changes runs through the key manager as the
+// gateways run it (joins through random gateways, leaves, evictions, moves to other gateways),
+// then one gateway is captured: every key it holds, and every key it ever held (the ledger's
+// public refresh keys carry an old key forward, so a key id it once held counts for as long as
+// that key exists). A link is exposed when its current DEK is among them. The paper's
+// Proposition 3 gives (2np - n - p)/((n-1)p^2) for n devices spread evenly over p gateways,
+// each knowing the keys of its own devices' sets only. `naive` runs the same history where any
+// gateway admits into any set (Assignment over all sets, no owner): a gateway then knows every
+// set it ever placed a device in, and every link that touches one.
 #pragma once
 
 #include <cstddef>
@@ -39,5 +49,30 @@ struct CaptureResult {
 double capture_formula(std::size_t devices);
 
 CaptureResult analyze_capture(const CaptureConfig& config);
+
+struct GatewayCaptureConfig {
+  std::size_t devices = 100;
+  std::size_t gateways = 4;
+  std::size_t trials = 20;  // a history per trial; each gateway captured alone in each
+  std::uint64_t seed = 1;
+};
+
+struct GatewayCaptureResult {
+  double measured = 0;  // mean exposed fraction over the captures (trials x gateways)
+  double measured_min = 0;
+  double measured_max = 0;
+  double formula = 0;            // Proposition 3
+  double naive = 0;              // the same histories where any gateway admits into any set
+  std::uint64_t operations = 0;  // membership changes per history
+  std::uint64_t moves = 0;       // moves (re-attachments to another gateway), all histories
+  // Links exposed through a key the captured gateway no longer holds (ever-held key ids that
+  // still name a current DEK), summed over the trials: 0 when custody drops only dead keys.
+  std::uint64_t exposed_by_dropped_keys = 0;
+};
+
+// Proposition 3: (2np - n - p) / ((n - 1) p^2).
+double gateway_capture_formula(std::size_t devices, std::size_t gateways);
+
+GatewayCaptureResult analyze_gateway_capture(const GatewayCaptureConfig& config);
 
 }  // namespace kmchain::sim
