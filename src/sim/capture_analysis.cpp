@@ -1,6 +1,7 @@
 #include "sim/capture_analysis.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -122,10 +123,11 @@ CaptureResult analyze_capture(const CaptureConfig& config) {
   return r;
 }
 
-double gateway_capture_formula(std::size_t devices, std::size_t gateways) {
+double gateway_capture_formula(std::size_t devices, std::size_t gateways, std::size_t captured) {
   const auto n = static_cast<double>(devices);
   const auto p = static_cast<double>(gateways);
-  return (2.0 * n * p - n - p) / ((n - 1.0) * p * p);
+  const auto c = static_cast<double>(captured);
+  return c * (2.0 * n * p - c * n - p) / ((n - 1.0) * p * p);
 }
 
 namespace {
@@ -186,12 +188,15 @@ class History {
     std::uint64_t by_dropped_keys = 0;
   };
 
-  // Links of current members whose DEK gateway g holds, or held once under the same key id.
-  Exposure exposed(std::size_t g) const {
-    const keys::GatewayKeys& store = km_.gateway(GatewayId{static_cast<std::uint16_t>(g)});
+  // Links of current members whose DEK one of `group` holds, or held once under the same id.
+  Exposure exposed(const std::vector<std::size_t>& group) const {
+    std::vector<const keys::GatewayKeys*> stores;
     std::set<keys::KeyId> ever;
-    for (const keys::CustodySpan& span : store.custody().spans())
-      ever.insert(span.key);
+    for (std::size_t g : group) {
+      stores.push_back(&km_.gateway(GatewayId{static_cast<std::uint16_t>(g)}));
+      for (const keys::CustodySpan& span : stores.back()->custody().spans())
+        ever.insert(span.key);
+    }
     Exposure e;
     const auto& sets = km_.table().sets();
     for (auto x = sets.begin(); x != sets.end(); ++x) {
@@ -203,8 +208,11 @@ class History {
         // Same set: the pairwise node keys come from the set's seed, held with its set key.
         const keys::KeyId id = same ? keys::KeyId::set_key(x->first)
                                     : keys::KeyId::pairwise_set_key(x->first, y->first);
-        const bool held = same ? store.owned_set(x->first) != nullptr
-                               : store.pairwise_set_key(x->first, y->first) != nullptr;
+        bool held = false;
+        for (const keys::GatewayKeys* store : stores) {
+          held = held || (same ? store->owned_set(x->first) != nullptr
+                               : store->pairwise_set_key(x->first, y->first) != nullptr);
+        }
         if (held || ever.contains(id)) e.links += links;
         if (!held && ever.contains(id)) e.by_dropped_keys += links;
       }
@@ -212,13 +220,17 @@ class History {
     return e;
   }
 
-  // The same in the naive design: every link that touches a set g ever placed a device in.
-  std::uint64_t naive_exposed(std::size_t g) const {
+  // The same in the naive design: every link that touches a set one of `group` ever placed a
+  // device in.
+  std::uint64_t naive_exposed(const std::vector<std::size_t>& group) const {
+    std::set<SetId> known;
+    for (std::size_t g : group)
+      known.insert(known_[g].begin(), known_[g].end());
     std::uint64_t links = 0;
     const auto& sets = naive_.sets();
     for (auto x = sets.begin(); x != sets.end(); ++x) {
       for (auto y = x; y != sets.end(); ++y) {
-        if (!known_[g].contains(x->first) && !known_[g].contains(y->first)) continue;
+        if (!known.contains(x->first) && !known.contains(y->first)) continue;
         const std::uint64_t sx = x->second.members.size();
         const std::uint64_t sy = y->second.members.size();
         links += x == y ? sx * (sx - 1) / 2 : sx * sy;
@@ -227,6 +239,44 @@ class History {
     return links;
   }
 
+  // Links whose current DEK is among the keys a captured device holds: its pairwise node keys
+  // and its set's pairwise set keys, with their current values, compared by value with every
+  // link's DEK.
+  std::uint64_t node_exposed(NodeId u) const {
+    const keys::SetTable& t = km_.table();
+    const SetId own = t.find_member(u)->set;
+    std::set<std::array<std::uint8_t, 16>> held;
+    auto value = [&](const keys::KeyId& id) {
+      const auto key = km_.current_key(id);
+      KMCHAIN_CHECK(key.has_value());  // a composition holds every key
+      std::array<std::uint8_t, 16> v{};
+      std::copy(key->view().begin(), key->view().end(), v.begin());
+      return v;
+    };
+    for (NodeId v : t.find_set(own)->members) {
+      if (v != u) held.insert(value(keys::KeyId::pairwise_node_key(u, v)));
+    }
+    for (const auto& [other, rec] : t.sets()) {
+      if (other != own) held.insert(value(keys::KeyId::pairwise_set_key(own, other)));
+    }
+    std::uint64_t links = 0;
+    const auto& sets = t.sets();
+    for (auto x = sets.begin(); x != sets.end(); ++x) {
+      const auto& members = x->second.members;
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        for (std::size_t j = i + 1; j < members.size(); ++j) {
+          if (held.contains(value(keys::KeyId::pairwise_node_key(members[i], members[j])))) ++links;
+        }
+      }
+      for (auto y = std::next(x); y != sets.end(); ++y) {
+        if (held.contains(value(keys::KeyId::pairwise_set_key(x->first, y->first))))
+          links += members.size() * y->second.members.size();
+      }
+    }
+    return links;
+  }
+
+  NodeId random_member() const { return live_[rng_.uniform(live_.size())]; }
   std::size_t members() const { return live_.size(); }
   std::uint64_t operations() const { return operations_; }
   std::uint64_t moves() const { return moves_; }
@@ -255,6 +305,41 @@ class History {
   std::uint64_t moves_ = 0;
 };
 
+// The groups of config.captured_gateways gateways to capture in one history: all of them when
+// there are at most kGroupsMax, else kGroupsMax drawn at random.
+std::vector<std::vector<std::size_t>> groups(const GatewayCaptureConfig& config, crypto::Rng& rng) {
+  const std::size_t p = config.gateways;
+  const std::size_t c = config.captured_gateways;
+  // C(p, c), stopping once it passes the bound.
+  std::uint64_t count = 1;
+  for (std::size_t i = 0; i < c && count <= kGroupsMax; ++i)
+    count = count * (p - i) / (i + 1);
+  std::vector<std::vector<std::size_t>> out;
+  if (count <= kGroupsMax) {
+    std::vector<bool> pick(p, false);
+    std::fill(pick.begin(), pick.begin() + static_cast<std::ptrdiff_t>(c), true);
+    do {
+      std::vector<std::size_t> group;
+      for (std::size_t g = 0; g < p; ++g) {
+        if (pick[g]) group.push_back(g);
+      }
+      out.push_back(std::move(group));
+    } while (std::prev_permutation(pick.begin(), pick.end()));
+    return out;
+  }
+  for (std::size_t k = 0; k < kGroupsMax; ++k) {
+    std::vector<std::size_t> all(p);
+    for (std::size_t g = 0; g < p; ++g)
+      all[g] = g;
+    for (std::size_t i = 0; i < c; ++i)
+      std::swap(all[i], all[i + rng.uniform(p - i)]);
+    all.resize(c);
+    std::sort(all.begin(), all.end());
+    out.push_back(std::move(all));
+  }
+  return out;
+}
+
 }  // namespace
 
 GatewayCaptureResult analyze_gateway_capture(const GatewayCaptureConfig& config) {
@@ -263,11 +348,15 @@ GatewayCaptureResult analyze_gateway_capture(const GatewayCaptureConfig& config)
   crypto::DeterministicRng rng(config.seed);
   const std::uint64_t n = config.devices;
   const auto links = static_cast<double>(n * (n - 1) / 2);
+  KMCHAIN_CHECK(config.captured_gateways >= 1 && config.captured_gateways <= config.gateways);
   GatewayCaptureResult r;
-  r.formula = gateway_capture_formula(config.devices, config.gateways);
+  r.formula = gateway_capture_formula(config.devices, config.gateways, config.captured_gateways);
   r.measured_min = 1.0;
   double measured = 0;
   double naive = 0;
+  double node_measured = 0;
+  std::size_t captures = 0;
+  std::size_t node_captures = 0;
   for (std::size_t t = 0; t < config.trials; ++t) {
     History h(config.gateways, rng);
     // Growth to n through random gateways, then churn of n/2 changes at constant size:
@@ -284,24 +373,45 @@ GatewayCaptureResult analyze_gateway_capture(const GatewayCaptureConfig& config)
       }
     }
     KMCHAIN_CHECK(h.members() == config.devices);
-    // Each gateway captured in turn (alone): the mean over them is what capturing one at random
-    // exposes, without the sampling error of picking one.
-    for (std::size_t captured = 0; captured < config.gateways; ++captured) {
-      const History::Exposure e = h.exposed(captured);
+    // Every group when few (each gateway alone for c = 1): their mean is what capturing a group
+    // at random exposes, without the sampling error of picking one.
+    for (const std::vector<std::size_t>& group : groups(config, rng)) {
+      const History::Exposure e = h.exposed(group);
       const double fraction = static_cast<double>(e.links) / links;
       measured += fraction;
       r.measured_min = std::min(r.measured_min, fraction);
       r.measured_max = std::max(r.measured_max, fraction);
       r.exposed_by_dropped_keys += e.by_dropped_keys;
-      naive += static_cast<double>(h.naive_exposed(captured)) / links;
+      naive += static_cast<double>(h.naive_exposed(group)) / links;
+      ++captures;
+    }
+    for (std::size_t d = 0; d < config.captured_devices_per_trial; ++d) {
+      node_measured += static_cast<double>(h.node_exposed(h.random_member())) / links;
+      ++node_captures;
     }
     r.operations = h.operations();
     r.moves += h.moves();
   }
-  const auto captures = static_cast<double>(config.trials * config.gateways);
-  r.measured = measured / captures;
-  r.naive = naive / captures;
+  r.measured = measured / static_cast<double>(captures);
+  r.naive = naive / static_cast<double>(captures);
+  r.node_measured = node_captures > 0 ? node_measured / static_cast<double>(node_captures) : 0;
+  r.node_formula = capture_formula(config.devices);
   return r;
+}
+
+std::vector<Figure4Row> figure4(std::size_t devices, std::size_t max_gateways, std::size_t trials,
+                                std::uint64_t seed) {
+  std::vector<Figure4Row> rows;
+  for (std::size_t p = 1; p <= max_gateways; ++p) {
+    GatewayCaptureConfig c;
+    c.devices = devices;
+    c.gateways = p;
+    c.trials = trials;
+    c.seed = seed + p;
+    const GatewayCaptureResult r = analyze_gateway_capture(c);
+    rows.push_back(Figure4Row{p, r.node_measured, r.node_formula, r.measured, r.formula, r.naive});
+  }
+  return rows;
 }
 
 }  // namespace kmchain::sim

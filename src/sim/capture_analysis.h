@@ -14,7 +14,11 @@
 // Proposition 3 gives (2np - n - p)/((n-1)p^2) for n devices spread evenly over p gateways,
 // each knowing the keys of its own devices' sets only. `naive` runs the same history where any
 // gateway admits into any set (Assignment over all sets, no owner): a gateway then knows every
-// set it ever placed a device in, and every link that touches one.
+// set it ever placed a device in, and every link that touches one. With c gateways captured
+// together, Proposition 4 (as we derive it: the links of cn/p devices) gives
+// c(2np - cn - p)/((n-1)p^2). The same histories also measure node capture with p gateways:
+// a captured device's keys, taken from the key manager's current values, against every link's
+// current DEK, beside Proposition 1.
 #pragma once
 
 #include <cstddef>
@@ -53,9 +57,14 @@ CaptureResult analyze_capture(const CaptureConfig& config);
 struct GatewayCaptureConfig {
   std::size_t devices = 100;
   std::size_t gateways = 4;
-  std::size_t trials = 20;  // a history per trial; each gateway captured alone in each
+  std::size_t trials = 20;  // a history per trial
   std::uint64_t seed = 1;
+  // Gateways captured together. Per history: each gateway alone when 1; otherwise every group
+  // of that many when there are at most kGroupsMax, else kGroupsMax random groups.
+  std::size_t captured_gateways = 1;
+  std::size_t captured_devices_per_trial = 4;  // node capture: devices captured one at a time
 };
+inline constexpr std::size_t kGroupsMax = 64;
 
 struct GatewayCaptureResult {
   double measured = 0;  // mean exposed fraction over the captures (trials x gateways)
@@ -68,11 +77,28 @@ struct GatewayCaptureResult {
   // Links exposed through a key the captured gateway no longer holds (ever-held key ids that
   // still name a current DEK), summed over the trials: 0 when custody drops only dead keys.
   std::uint64_t exposed_by_dropped_keys = 0;
+  // Node capture in the same histories: the mean fraction one captured device exposes, and
+  // Proposition 1 for n.
+  double node_measured = 0;
+  double node_formula = 0;
 };
 
-// Proposition 3: (2np - n - p) / ((n - 1) p^2).
-double gateway_capture_formula(std::size_t devices, std::size_t gateways);
+// Proposition 3: (2np - n - p) / ((n - 1) p^2); with `captured` gateways together,
+// captured(2np - captured n - p) / ((n - 1) p^2).
+double gateway_capture_formula(std::size_t devices, std::size_t gateways, std::size_t captured = 1);
 
 GatewayCaptureResult analyze_gateway_capture(const GatewayCaptureConfig& config);
+
+// The paper's Fig. 4: for p = 1..max_gateways, node and gateway capture, measured and formula.
+struct Figure4Row {
+  std::size_t gateways = 0;
+  double node_measured = 0;
+  double node_formula = 0;
+  double gateway_measured = 0;
+  double gateway_formula = 0;
+  double gateway_naive = 0;
+};
+std::vector<Figure4Row> figure4(std::size_t devices, std::size_t max_gateways, std::size_t trials,
+                                std::uint64_t seed);
 
 }  // namespace kmchain::sim

@@ -59,6 +59,41 @@ INSTANTIATE_TEST_SUITE_P(Sizes, GatewayCaptureSizes,
                                   std::to_string(p.param.gateways);
                          });
 
+TEST(GatewayCapture, SeveralGatewaysTogetherStayWithinPropositionFour) {
+  for (std::size_t c : {std::size_t{2}, std::size_t{3}, std::size_t{7}}) {
+    GatewayCaptureConfig config{120, 7, 3, 4};
+    config.captured_gateways = c;
+    const GatewayCaptureResult r = analyze_gateway_capture(config);
+    EXPECT_NEAR(r.formula, gateway_capture_formula(120, 7, c), 1e-15);
+    EXPECT_LE(r.measured, r.formula + 1e-12) << c;
+    EXPECT_GT(r.measured, 0.9 * r.formula) << c;
+    EXPECT_EQ(r.exposed_by_dropped_keys, 0u);
+  }
+  // All of them: everything.
+  EXPECT_NEAR(gateway_capture_formula(120, 7, 7), 1.0, 1e-12);
+}
+
+TEST(NodeCapture, WithSeveralGatewaysStaysNearPropositionOne) {
+  // More gateways mean more, smaller sets (each owner fills its own): a captured device holds
+  // fewer links than with one gateway, never more than a set of cap + slack allows.
+  const GatewayCaptureResult one = analyze_gateway_capture(GatewayCaptureConfig{100, 1, 3, 9});
+  EXPECT_NEAR(one.node_measured, one.node_formula, 0.02);
+  const GatewayCaptureResult four = analyze_gateway_capture(GatewayCaptureConfig{100, 4, 3, 9});
+  EXPECT_GT(four.node_measured, 0.0);
+  EXPECT_LT(four.node_measured, four.node_formula * 1.2);
+}
+
+TEST(Figure4, OneRowPerConsortiumSize) {
+  const auto rows = figure4(40, 3, 2, 1);
+  ASSERT_EQ(rows.size(), 3u);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].gateways, i + 1);
+    EXPECT_NEAR(rows[i].gateway_formula, gateway_capture_formula(40, i + 1), 1e-15);
+    EXPECT_LE(rows[i].gateway_measured, rows[i].gateway_formula + 1e-12);
+    EXPECT_GT(rows[i].node_measured, 0.0);
+  }
+}
+
 TEST(GatewayCapture, OneGatewaySeesEverything) {
   const GatewayCaptureResult r = analyze_gateway_capture(GatewayCaptureConfig{50, 1, 3, 2});
   EXPECT_NEAR(r.measured, 1.0, 1e-12);
