@@ -107,7 +107,8 @@ Result<Eviction, std::string> GatewayNode::evict(NodeId node, std::uint64_t now_
   Eviction eviction;
   eviction.node = node;
   eviction.set = member->set;
-  eviction.by_home = ledger::origin_of(node) == config_.self;
+  // The home is the owner of the member's set (its range's gateway until it moves).
+  eviction.by_home = state.home_of(node) == config_.self;
   const ledger::Transaction tx{ledger::Operation::kEvict, node, member->set, *commitment,
                                rng_.key128()};
   std::set<GatewayId> askers = state.eviction_requested_by(node);
