@@ -269,6 +269,8 @@ class DeviceProcess {
               {"node", agent_.node() ? agent_.node()->value() : 0u},
               {"set", agent_.set() ? agent_.set()->value() : 0u},
               {"position", agent_.position().value()},
+              // Sync mode: keys from an early bundle, until the committed join's bundle comes.
+              {"provisional", agent_.keyring() != nullptr && agent_.keyring()->provisional()},
               {"keys", agent_.key_count()},
               {"rekey_applied", st.rekey_applied},
               {"rekey_errors", as_json(st.rekey_errors)},
