@@ -98,6 +98,10 @@ int run_figure(const sim::GatewayCaptureConfig& base, const std::string& dir) {
                r.gateway_naive);
   }
   out.close();
+  if (!out) {
+    fmt::print(stderr, "analyze capture: cannot write {}\n", csv.string());
+    return 1;
+  }
   std::ofstream gp(script);
   gp << "set terminal pngcairo size 800,500\n"
      << "set output '" << png.string() << "'\n"
@@ -113,6 +117,10 @@ int run_figure(const sim::GatewayCaptureConfig& base, const std::string& dir) {
      << "     '' using 1:2 with linespoints title 'node, measured', \\\n"
      << "     '' using 1:3 with lines dashtype 2 title 'node, Prop. 1'\n";
   gp.close();
+  if (!gp) {
+    fmt::print(stderr, "analyze capture: cannot write {}\n", script.string());
+    return 1;
+  }
   fmt::print("wrote {} and {}\n", csv.string(), script.string());
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) {
     fmt::print("gnuplot not found: no PNG (apt-get install gnuplot-nox)\n");

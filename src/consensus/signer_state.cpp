@@ -93,6 +93,18 @@ Result<ledger::Vote, SignerStateError> read_vote_u8(codec::ByteReader& r) {
   return std::move(v).value();
 }
 
+// `count` votes (at most `max`, else kTooManyVotes), each with a u8 length, appended to `out`.
+Status<SignerStateError> read_votes(codec::ByteReader& r, std::size_t count, std::size_t max,
+                                    std::vector<ledger::Vote>& out) {
+  if (count > max) return Err{SignerStateError::kTooManyVotes};
+  for (std::size_t i = 0; i < count; ++i) {
+    auto v = read_vote_u8(r);
+    if (!v) return Err{v.error()};
+    out.push_back(std::move(v).value());
+  }
+  return {};
+}
+
 bool is_step(std::uint8_t byte) {
   return byte >= static_cast<std::uint8_t>(Step::kPropose) &&
          byte <= static_cast<std::uint8_t>(Step::kPrecommit);
@@ -157,29 +169,14 @@ Result<SignerState, SignerStateError> decode_signer_state(ByteView bytes) {
   }
   const std::uint8_t votes = r.u8();
   if (!r.ok()) return Err{SignerStateError::kTruncated};
-  if (votes > kOwnVotesMax) return Err{SignerStateError::kTooManyVotes};
-  for (std::uint8_t i = 0; i < votes; ++i) {
-    auto v = read_vote_u8(r);
-    if (!v) return Err{v.error()};
-    s.own_votes.push_back(std::move(v).value());
-  }
+  KMCHAIN_TRY(read_votes(r, votes, kOwnVotesMax, s.own_votes));
   const std::uint16_t polka = r.u16();
   if (!r.ok()) return Err{SignerStateError::kTruncated};
-  if (polka > limits::kValidatorsMax) return Err{SignerStateError::kTooManyVotes};
-  for (std::uint16_t i = 0; i < polka; ++i) {
-    auto v = read_vote_u8(r);
-    if (!v) return Err{v.error()};
-    s.valid_polka.push_back(std::move(v).value());
-  }
+  KMCHAIN_TRY(read_votes(r, polka, limits::kValidatorsMax, s.valid_polka));
   if (version == kSignerStateVersion) {
     const std::uint8_t left = r.u8();
     if (!r.ok()) return Err{SignerStateError::kTruncated};
-    if (left > kOwnVotesMax) return Err{SignerStateError::kTooManyVotes};
-    for (std::uint8_t i = 0; i < left; ++i) {
-      auto v = read_vote_u8(r);
-      if (!v) return Err{v.error()};
-      s.left_votes.push_back(std::move(v).value());
-    }
+    KMCHAIN_TRY(read_votes(r, left, kOwnVotesMax, s.left_votes));
   }
   if (!r.at_end()) return Err{SignerStateError::kTrailingBytes};
   // Values carry the height they were proposed at; own messages are of this height and round.

@@ -46,6 +46,18 @@ const char* to_string(Rejection r) {
 
 namespace {
 
+// Why Assignment found no place, as the contract says it.
+Rejection placement_rejection(keys::TableError e) {
+  switch (e) {
+    case keys::TableError::kNetworkFull:
+      return Rejection::kNetworkFull;
+    case keys::TableError::kSetIdsExhausted:
+      return Rejection::kSetIdsExhausted;
+    default:
+      return Rejection::kUnknownGateway;
+  }
+}
+
 Status<Rejection> check_join(const LedgerState& state, const Transaction& tx) {
   if (tx.node.value() == 0) return Err{Rejection::kReservedNodeId};
   const GatewayId origin = origin_of(tx.node);
@@ -53,16 +65,7 @@ Status<Rejection> check_join(const LedgerState& state, const Transaction& tx) {
   if (state.node_id_used(tx.node)) return Err{Rejection::kNodeIdUsed};
   if (state.commitment_used(tx.commitment)) return Err{Rejection::kCommitmentUsed};
   auto placement = state.table().assign(origin);
-  if (!placement) {
-    switch (placement.error()) {
-      case keys::TableError::kNetworkFull:
-        return Err{Rejection::kNetworkFull};
-      case keys::TableError::kSetIdsExhausted:
-        return Err{Rejection::kSetIdsExhausted};
-      default:
-        return Err{Rejection::kUnknownGateway};
-    }
-  }
+  if (!placement) return Err{placement_rejection(placement.error())};
   if (placement->set != tx.set) return Err{Rejection::kWrongSet};
   return {};
 }
@@ -89,16 +92,7 @@ Status<Rejection> check_move(const LedgerState& state, const Transaction& tx, Ga
                                                  submitter, member->placed_at, *consent))
     return Err{Rejection::kNoConsent};
   auto placement = state.table().assign_move(tx.node, submitter);
-  if (!placement) {
-    switch (placement.error()) {
-      case keys::TableError::kNetworkFull:
-        return Err{Rejection::kNetworkFull};
-      case keys::TableError::kSetIdsExhausted:
-        return Err{Rejection::kSetIdsExhausted};
-      default:
-        return Err{Rejection::kUnknownGateway};
-    }
-  }
+  if (!placement) return Err{placement_rejection(placement.error())};
   if (placement->set != tx.set) return Err{Rejection::kWrongSet};
   return {};
 }
